@@ -1,0 +1,1 @@
+"""facechat's assistant half: understanding requests and holding the conversation."""

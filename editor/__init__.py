@@ -1,0 +1,19 @@
+"""facechat's editing half: images, face analysis, identity, and the editing backends."""
+
+from editor.errors import (
+    ConfigError,
+    FaceSelectionError,
+    FacechatError,
+    ImageLoadError,
+    ModelFileError,
+    NoFaceError,
+)
+
+__all__ = [
+    "ConfigError",
+    "FaceSelectionError",
+    "FacechatError",
+    "ImageLoadError",
+    "ModelFileError",
+    "NoFaceError",
+]

@@ -1,0 +1,1 @@
+"""Evaluation: calibration scripts, metrics, scripted suites and reports."""
