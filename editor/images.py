@@ -1,0 +1,282 @@
+"""Images in and out: every way a photo enters or leaves facechat goes through this module.
+
+Images inside facechat are ``np.ndarray`` of shape (H, W, 3), dtype uint8, RGB, with EXIF orientation
+already applied. Anything else a user hands us (a path, raw bytes, a PIL image, a numpy array of another
+dtype or channel count) is converted here, and anything that cannot be converted raises
+`ImageLoadError` with a message that says what was wrong and what is accepted.
+
+Very large photos are kept at full resolution (edits are applied and saved at full size); analysis
+works on a downscaled copy from `working_copy`, whose scale maps coordinates back.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tempfile
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from editor.errors import ImageLoadError
+
+logger = logging.getLogger(__name__)
+
+ImageSource = str | os.PathLike | bytes | bytearray | Image.Image | np.ndarray
+
+#: What `load_image` accepts, quoted in every error message.
+ACCEPTED = (
+    "a JPEG, PNG, WebP, BMP, TIFF or GIF photo given as a file path, raw bytes, a PIL image, "
+    "or a numpy array of shape (H, W), (H, W, 3) or (H, W, 4)"
+)
+#: Smallest side, in pixels, of an image worth analysing.
+MIN_SIDE = 32
+#: Largest image accepted, in pixels (about 200 megapixels, e.g. 14000 x 14000).
+MAX_PIXELS = 200_000_000
+#: Longest side of the working copy used for face analysis.
+WORKING_SIDE = 1600
+#: The built-in sample photo: scikit-image's public-domain NASA portrait of Eileen Collins.
+SAMPLE_NAME = "sample"
+
+# PIL's own decompression-bomb guard would fire before ours with a less helpful message.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def load_image(source: ImageSource, *, name: str | None = None) -> np.ndarray:
+    """Read a photo into an RGB uint8 array, applying EXIF orientation and normalising the pixel format.
+
+    Args:
+        source: a file path (``"sample"`` is the built-in sample photo), raw encoded bytes, a PIL image,
+            or a numpy array (greyscale (H, W), RGB (H, W, 3) or RGBA (H, W, 4); uint8, uint16, bool,
+            or float in [0, 1]).
+        name: how to refer to the image in error messages (defaults to the path, or "the image").
+
+    Returns:
+        (H, W, 3) uint8 RGB array, C-contiguous.
+
+    Raises:
+        ImageLoadError: missing, empty, corrupt or non-image input, or an image too small or too large.
+    """
+    if isinstance(source, np.ndarray):
+        rgb = _array_to_rgb(source, name or "the array")
+    elif isinstance(source, Image.Image):
+        rgb = _pil_to_rgb(source, name or "the PIL image")
+    elif isinstance(source, (bytes, bytearray)):
+        rgb = _decode(bytes(source), name or "the image bytes")
+    elif isinstance(source, (str, os.PathLike)):
+        if str(source) == SAMPLE_NAME:
+            return sample_image()
+        path = Path(source).expanduser()
+        label = name or str(path)
+        rgb = _decode(_read_file(path, label), label)
+    else:
+        raise ImageLoadError(f"Cannot read an image from a {type(source).__name__}; give {ACCEPTED}.")
+    _check_size(rgb.shape[1], rgb.shape[0], name or "the image")
+    return np.ascontiguousarray(rgb)
+
+
+def sample_image() -> np.ndarray:
+    """The built-in sample photo (512x512 RGB): scikit-image's `astronaut`, public domain (NASA)."""
+    path = resources.files("skimage") / "data" / "astronaut.png"
+    try:
+        data = path.read_bytes()
+    except OSError as error:  # pragma: no cover - only if scikit-image is broken
+        raise ImageLoadError(
+            "The built-in sample photo (scikit-image's data/astronaut.png) is missing; "
+            "reinstall scikit-image with `pip install --force-reinstall scikit-image`."
+        ) from error
+    return _decode(data, "the built-in sample photo")
+
+
+def working_copy(image: np.ndarray, max_side: int = WORKING_SIDE) -> tuple[np.ndarray, float]:
+    """A copy no longer than ``max_side`` on its longest side, for analysis of very large photos.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        max_side: longest side of the copy.
+
+    Returns:
+        (copy, scale) where ``copy`` is (h, w, 3) uint8 and ``scale = h / H`` (<= 1); a point (x, y)
+        in the copy is (x / scale, y / scale) in the original. The original array itself (scale 1.0)
+        when it is already small enough.
+    """
+    height, width = image.shape[:2]
+    longest = max(height, width)
+    if longest <= max_side:
+        return image, 1.0
+    scale = max_side / longest
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return small, size[1] / height
+
+
+def encode_image(image: np.ndarray, fmt: str = "png", *, quality: int = 95) -> bytes:
+    """Encode an (H, W, 3) uint8 RGB array as PNG, JPEG or WebP bytes."""
+    fmt = fmt.lower().lstrip(".")
+    pil_format = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP"}.get(fmt)
+    if pil_format is None:
+        raise ImageLoadError(f"Cannot write images as '{fmt}'; use png, jpg or webp.")
+    buffer = io.BytesIO()
+    options = {"quality": quality} if pil_format in ("JPEG", "WEBP") else {"optimize": False}
+    Image.fromarray(_as_rgb_uint8(image)).save(buffer, format=pil_format, **options)
+    return buffer.getvalue()
+
+
+def save_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95) -> Path:
+    """Write an (H, W, 3) uint8 RGB array to ``path`` atomically (format from the suffix); returns it.
+
+    The file appears complete or not at all: it is written to a temporary file beside it, then
+    renamed, so an interrupted save never leaves a truncated photo.
+    """
+    path = Path(path).expanduser()
+    data = encode_image(image, path.suffix or "png", quality=quality)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read_file(path: Path, label: str) -> bytes:
+    if not path.exists():
+        raise ImageLoadError(f"{label}: no such file. Give the path of {ACCEPTED.split(' given')[0]}.")
+    if path.is_dir():
+        raise ImageLoadError(f"{label} is a folder, not an image file; give the path of one photo.")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ImageLoadError(f"{label} could not be read ({error.strerror or error}).") from error
+    if not data:
+        raise ImageLoadError(f"{label} is empty (0 bytes); give {ACCEPTED}.")
+    return data
+
+
+def _decode(data: bytes, label: str) -> np.ndarray:
+    if not data:
+        raise ImageLoadError(f"{label} is empty (0 bytes); give {ACCEPTED}.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            pil = Image.open(io.BytesIO(data))
+            _check_size(pil.width, pil.height, label)
+            pil.load()
+    except ImageLoadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageLoadError(
+            f"{label} is too large to open safely ({error}); downscale it below "
+            f"{MAX_PIXELS // 1_000_000} megapixels."
+        ) from error
+    except UnidentifiedImageError as error:
+        head = data[:64].lstrip()
+        kind = "text" if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "data"
+        raise ImageLoadError(
+            f"{label} is not an image (its content looks like {kind}, not a known image format); "
+            f"give {ACCEPTED}."
+        ) from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise ImageLoadError(
+            f"{label} is a damaged or truncated image file ({error}); re-export or re-download it, "
+            "then try again."
+        ) from error
+    return _pil_to_rgb(pil, label)
+
+
+def _pil_to_rgb(pil: Image.Image, label: str) -> np.ndarray:
+    try:
+        pil = ImageOps.exif_transpose(pil)
+    except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the photo
+        logger.warning("%s: could not read its EXIF orientation; using the pixels as stored", label)
+    mode = pil.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return _array_to_rgb(np.asarray(pil), label)
+    if mode == "P":
+        pil = pil.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        pil = pil.convert("RGBA")
+        return _composite_on_white(np.asarray(pil))
+    if mode == "CMYK":
+        return np.asarray(pil.convert("RGB"))
+    if mode != "RGB":
+        try:
+            pil = pil.convert("RGB")
+        except (ValueError, OSError) as error:
+            raise ImageLoadError(
+                f"{label} uses the pixel format '{mode}', which cannot be converted to colour; "
+                f"give {ACCEPTED}."
+            ) from error
+    return np.asarray(pil)
+
+
+def _array_to_rgb(array: np.ndarray, label: str) -> np.ndarray:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ImageLoadError(
+            f"{label} has shape {array.shape}; an image array must be (H, W), (H, W, 3) or (H, W, 4)."
+        )
+    if array.size == 0:
+        raise ImageLoadError(f"{label} is empty (shape {array.shape}).")
+    array = _to_uint8(array, label)
+    if array.ndim == 2:
+        return np.repeat(array[:, :, None], 3, axis=2)
+    if array.shape[2] == 4:
+        return _composite_on_white(array)
+    return array
+
+
+def _to_uint8(array: np.ndarray, label: str) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == bool:
+        return array.astype(np.uint8) * 255
+    if array.dtype == np.uint16:
+        return (array.astype(np.float32) / 257.0).round().astype(np.uint8)
+    if np.issubdtype(array.dtype, np.integer):
+        high = int(array.max()) if array.size else 0
+        scale = 255.0 / 65535.0 if high > 255 else 1.0
+        return np.clip(array.astype(np.float32) * scale, 0, 255).round().astype(np.uint8)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)):
+            raise ImageLoadError(f"{label} contains NaN or infinite values.")
+        high = float(array.max())
+        scale = 255.0 if high <= 1.0 + 1e-6 else 1.0
+        return np.clip(array * scale, 0, 255).round().astype(np.uint8)
+    raise ImageLoadError(f"{label} has pixel type {array.dtype}; use uint8, uint16 or float in [0, 1].")
+
+
+def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
+    """(H, W, 4) uint8 -> (H, W, 3) uint8, transparent pixels shown on white."""
+    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
+    rgb = rgba[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return rgb.round().astype(np.uint8)
+
+
+def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        return _array_to_rgb(np.asarray(image), "the image to save")
+    return image
+
+
+def _check_size(width: int, height: int, label: str) -> None:
+    if min(width, height) < MIN_SIDE:
+        raise ImageLoadError(
+            f"{label} is only {width}x{height} pixels; a photo needs at least {MIN_SIDE} pixels on "
+            "each side (a face at least about 64 pixels wide) to be analysed."
+        )
+    if width * height > MAX_PIXELS:
+        raise ImageLoadError(
+            f"{label} is {width}x{height} ({width * height / 1e6:.0f} megapixels); facechat accepts up "
+            f"to {MAX_PIXELS // 1_000_000} megapixels. Downscale it and try again."
+        )
