@@ -17,7 +17,10 @@ from editor.errors import FacechatError
 logger = logging.getLogger(__name__)
 
 #: Modules that each add sub-commands (``register(subparsers)``), in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("assistant.cli_analyze",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "assistant.cli_analyze",
+    "assistant.cli_identity",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("facechat: interrupted\n")
         return 130
     except Exception as error:  # noqa: BLE001 - last line of defence: one line, never a traceback
-        logger.debug("internal error", exc_info=True)
+        if args.verbose:
+            logger.exception("internal error")
         sys.stderr.write(
             f"facechat: internal error: {type(error).__name__}: {error} (run with -v for details)\n"
         )

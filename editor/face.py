@@ -132,6 +132,7 @@ class FaceAnalyzer:
         self._detector = cv2.FaceDetectorYN.create(
             str(shipped_model_path("yunet")), "", (detect_side, detect_side), score_threshold, 0.3, 5000
         )
+        self._detector.detect(np.zeros((detect_side, detect_side, 3), np.uint8))  # initialise the network
         self._landmarker = _create_landmarker(str(shipped_model_path("face_landmarker")))
         _close_at_exit(self)
 

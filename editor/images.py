@@ -30,9 +30,10 @@ logger = logging.getLogger(__name__)
 ImageSource = str | os.PathLike | bytes | bytearray | Image.Image | np.ndarray
 
 #: What `load_image` accepts, quoted in every error message.
-ACCEPTED = (
-    "a JPEG, PNG, WebP, BMP, TIFF or GIF photo given as a file path, raw bytes, a PIL image, "
-    "or a numpy array of shape (H, W), (H, W, 3) or (H, W, 4)"
+ACCEPTED = "a JPEG, PNG, WebP, BMP, TIFF or GIF photo"
+#: The Python objects `load_image` accepts.
+ACCEPTED_OBJECTS = (
+    "a file path, encoded image bytes, a PIL image, or a numpy array of shape (H, W), (H, W, 3) or (H, W, 4)"
 )
 #: Smallest side, in pixels, of an image worth analysing.
 MIN_SIDE = 32
@@ -75,7 +76,7 @@ def load_image(source: ImageSource, *, name: str | None = None) -> np.ndarray:
         label = name or str(path)
         rgb = _decode(_read_file(path, label), label)
     else:
-        raise ImageLoadError(f"Cannot read an image from a {type(source).__name__}; give {ACCEPTED}.")
+        raise ImageLoadError(f"Cannot read an image from a {type(source).__name__}; give {ACCEPTED_OBJECTS}.")
     _check_size(rgb.shape[1], rgb.shape[0], name or "the image")
     return np.ascontiguousarray(rgb)
 
@@ -149,7 +150,7 @@ def save_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95)
 
 def _read_file(path: Path, label: str) -> bytes:
     if not path.exists():
-        raise ImageLoadError(f"{label}: no such file. Give the path of {ACCEPTED.split(' given')[0]}.")
+        raise ImageLoadError(f"{label}: no such file. Give the path of {ACCEPTED}.")
     if path.is_dir():
         raise ImageLoadError(f"{label} is a folder, not an image file; give the path of one photo.")
     try:
