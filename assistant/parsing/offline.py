@@ -1,0 +1,444 @@
+"""The offline parser (the default): rules over `editor.vocabulary` plus sentence embeddings for paraphrases.
+
+One message -> `ParseResult`. Steps:
+
+1. normalise (case, contractions, spellings) and correct typos towards the vocabulary's words;
+2. refuse hostile text, answer small talk and help;
+3. split into clauses ("and", "but", commas); in each clause find attributes (colour nouns first, then
+   aliases, longest first), the intensity words and numbers that set strength, negation ("stop
+   smiling", "no glasses") and relative change ("more surprised", "less angry");
+4. a clause naming no attribute is compared, with MiniLM embeddings, against each attribute's example
+   sentences and a set of off-topic sentences; a clear winner becomes the attribute;
+5. clauses with only an intensity ("but keep it subtle") set the strength of every request without its
+   own; clauses with only a command word give undo/redo/reset/more/less/show_steps.
+
+No attribute names appear in this module: everything attribute-specific is data in `editor.vocabulary`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from assistant.parsing import patterns as pt
+from assistant.parsing import replies
+from assistant.parsing.text import TypoCorrector, normalize
+from editor import vocabulary as vocab
+from editor.errors import FacechatError
+from editor.requests import Command, EditRequest, ParseResult
+
+logger = logging.getLogger(__name__)
+
+#: Longest message parsed; the rest is ignored (and the reply says so).
+MAX_CHARS = 1000
+#: Embedding match: smallest cosine to an attribute example, and margin over the best off-topic example.
+EMBED_MIN_SIMILARITY = 0.55
+EMBED_MARGIN = 0.05
+
+
+def _phrase_regex(phrase: str) -> str:
+    """Regex for a vocabulary phrase; ``*`` stands for up to three words."""
+    parts = [re.escape(word) for word in phrase.split()]
+    out = r"\b"
+    for index, part in enumerate(parts):
+        if part == r"\*":
+            out += r"(?:[a-z'-]+ ){0,3}"
+        else:
+            out += part + (r"\b" if index == len(parts) - 1 else r"\b ")
+    return out
+
+
+def _alternation(phrases: list[str]) -> str:
+    return "|".join(sorted(phrases, key=lambda p: (-len(p), p)))
+
+
+@dataclass
+class _Match:
+    """An attribute found in a clause, at [start, end) of the clause text."""
+
+    attribute: str
+    sign: float
+    start: int
+    end: int
+    value: str | None = None
+
+
+@dataclass
+class _Found:
+    """A request found in a clause, before strength is resolved."""
+
+    attribute: str
+    sign: float
+    value: str | None
+    band: str | None
+    number: float | None
+    relative: bool
+    negated: bool
+
+
+@dataclass
+class _Lexicon:
+    """The vocabulary compiled into regular expressions."""
+
+    alias: re.Pattern[str]
+    alias_targets: dict[str, tuple[str, float]]  # group name -> (attribute, sign)
+    intensity: re.Pattern[str]
+    colour_noun: re.Pattern[str]
+    words: frozenset[str] = field(default_factory=frozenset)
+
+
+def _build_lexicon() -> _Lexicon:
+    groups = []
+    targets: dict[str, tuple[str, float]] = {}
+    entries: list[tuple[str, str, float]] = []
+    for item in vocab.ATTRIBUTES:
+        entries += [(phrase, item.name, 1.0) for phrase in item.aliases]
+        entries += [(phrase, item.name, -1.0) for phrase in item.opposites]
+    # longest phrases first so "open * eyes wide" wins over "open * eyes"
+    entries.sort(key=lambda e: (-len(e[0].replace("*", "xxxxxxxxxxxx")), e[0]))
+    for index, (phrase, name, sign) in enumerate(entries):
+        group = f"a{index}"
+        targets[group] = (name, sign)
+        groups.append(f"(?P<{group}>{_phrase_regex(phrase)})")
+    colours = _alternation([re.escape(c) for c in vocab.COLOURS])
+    nouns = _alternation([re.escape(n) for n in vocab.COLOUR_NOUNS])
+    colour_noun = (
+        rf"\b(?P<c1>{colours})(?:[ -](?:[a-z]+ ){{0,1}})?[ -]?(?P<n1>{nouns})\b"
+        rf"|\b(?P<n2>{nouns})\b(?: [a-z]+){{0,4}}? (?:to |into |in )?(?P<c2>{colours})\b"
+    )
+    intensity = _alternation([_phrase_regex(w) for w in vocab.INTENSITY_WORDS])
+    words: set[str] = set()
+    for item in vocab.ATTRIBUTES:
+        for phrase in item.aliases + item.opposites:
+            words |= set(phrase.replace("*", " ").replace("-", " ").split())
+    for phrase in list(vocab.INTENSITY_WORDS) + list(vocab.COLOURS) + list(vocab.COLOUR_NOUNS):
+        words |= set(phrase.split())
+    words |= set(re.findall(r"[a-z]{4,}", " ".join(p for _, p in pt.COMMAND_PATTERNS)))
+    words |= set(re.findall(r"[a-z]{4,}", pt.NEGATORS_BEFORE + pt.RELATIVE_BEFORE))
+    words |= {"eyebrows", "eyes", "mouth", "nose", "lips", "instead", "percent", "steps", "expression"}
+    return _Lexicon(
+        alias=re.compile("|".join(groups)),
+        alias_targets=targets,
+        intensity=re.compile(intensity),
+        colour_noun=re.compile(colour_noun),
+        words=frozenset(w for w in words if w.isalpha()),
+    )
+
+
+class OfflineParser:
+    """Rules + MiniLM embeddings; `parse(text)` -> `ParseResult`. Thread-safe after construction.
+
+    ``encoder``: a `SentenceEncoder`, or None to load the packaged one; pass ``use_embeddings=False`` for
+    rules only (no model files needed; paraphrases without a vocabulary word are then not understood).
+    """
+
+    def __init__(self, encoder: object | None = None, *, use_embeddings: bool = True) -> None:
+        self.lexicon = _build_lexicon()
+        self.encoder = None
+        self.notes: tuple[str, ...] = ()
+        english: frozenset[str] = frozenset()
+        if use_embeddings:
+            try:
+                if encoder is None:
+                    from assistant.parsing.embedding import SentenceEncoder
+
+                    encoder = SentenceEncoder()
+                self.encoder = encoder
+                english = encoder.vocabulary()  # type: ignore[attr-defined]
+            except FacechatError as error:
+                logger.warning("Sentence embeddings unavailable, parsing with rules only: %s", error)
+                self.notes = ("sentence-embedding model unavailable; rules only",)
+        self.typos = TypoCorrector(self.lexicon.words, english)
+        self._prototype_labels: list[str | None] = []
+        self._prototypes = np.zeros((0, 1), dtype=np.float32)
+        if self.encoder is not None:
+            sentences: list[str] = []
+            for item in vocab.ATTRIBUTES:
+                for sentence in item.examples:
+                    sentences.append(sentence)
+                    self._prototype_labels.append(item.name)
+            for sentence in pt.OFF_TOPIC_EXAMPLES:
+                sentences.append(sentence)
+                self._prototype_labels.append(None)
+            self._prototypes = self.encoder.encode(sentences)  # type: ignore[attr-defined]  # (P, 384)
+        self._re = {
+            name: re.compile(source)
+            for name, source in {
+                "hostile": pt.HOSTILE_PATTERN,
+                "abuse": pt.ABUSE_PATTERN,
+                "small_talk": pt.SMALL_TALK_PATTERN,
+                "satisfied": pt.SATISFIED_PATTERN,
+                "help": pt.HELP_PATTERN,
+                "instead": pt.INSTEAD_PATTERN,
+                "replaced": pt.REPLACED_PATTERN,
+                "split": pt.CLAUSE_SPLIT,
+                "neg_before": pt.NEGATORS_BEFORE,
+                "neg_after": pt.NEGATORS_AFTER,
+                "rel_before": pt.RELATIVE_BEFORE,
+                "rel_after": pt.RELATIVE_AFTER,
+                "steps": pt.STEPS_PATTERN,
+                "years": pt.YEARS_PATTERN,
+                "percent": pt.PERCENT_PATTERN,
+                "out_of": pt.OUT_OF_PATTERN,
+                "number": pt.NUMBER_PATTERN,
+            }.items()
+        }
+        self._commands = [(name, re.compile(source)) for name, source in pt.COMMAND_PATTERNS]
+        self._factors = [(re.compile(source), factor) for source, factor in pt.FACTOR_PATTERNS]
+        self._pronouns = [(re.compile(source), word) for source, word in pt.PRONOUNS]
+
+    # ------------------------------------------------------------------ public
+    def parse(self, text: str | None) -> ParseResult:
+        """Understand one message. Never raises on user text; unparseable text gives no edit and a reply."""
+        raw = (text or "").strip()
+        notes = list(self.notes)
+        if not raw:
+            return ParseResult(reply=replies.EMPTY_REPLY, notes=tuple(notes))
+        if len(raw) > MAX_CHARS:
+            raw = raw[:MAX_CHARS]
+            notes.append(f"message truncated to {MAX_CHARS} characters")
+        norm = self.clean(raw)
+        if self._re["hostile"].search(norm):
+            return ParseResult(reply=replies.REFUSAL_REPLY, notes=(*notes, "refused: not a face edit"))
+        steps = None
+        found_steps = self._re["steps"].search(norm)
+        if found_steps:
+            steps = max(vocab.STEPS_RANGE[0], min(vocab.STEPS_RANGE[1], int(found_steps.group(1))))
+            norm = (norm[: found_steps.start()] + " " + norm[found_steps.end() :]).strip()
+        instead = bool(self._re["instead"].search(norm))
+        found: list[_Found] = []
+        bands: list[str] = []
+        clause_commands: list[tuple[str, str]] = []  # (command name, clause)
+        years = self._re["years"].search(norm)
+        if years and years.group("dir"):
+            number = float(years.group(1)) / vocab.AGE_YEARS_PER_UNIT
+            sign = 1.0 if years.group("dir") == "older" else -1.0
+            found.append(_Found(vocab.YEARS_ATTRIBUTE, sign, None, None, number, False, False))
+            norm = (norm[: years.start()] + " " + norm[years.end() :]).strip()
+        for clause in self._re["split"].split(norm):
+            clause = clause.strip()
+            if not clause:
+                continue
+            if instead:
+                replaced = self._re["replaced"].search(clause)
+                if replaced:
+                    clause = clause[: replaced.start()].strip()
+                    if not clause:
+                        continue
+            items, band = self._clause(clause)
+            if items:
+                found += items
+                continue
+            command = self._command(clause)
+            if command:
+                clause_commands.append((command, clause))
+            elif band:
+                bands.append(band)
+            elif self.encoder is not None and self._has_content(clause):
+                found += self._embed_clause(clause)
+        if not found and not clause_commands:
+            if self._re["satisfied"].search(norm) or self._re["small_talk"].search(norm):
+                return ParseResult(reply=replies.SMALL_TALK_REPLY, notes=tuple(notes))
+            if self._re["help"].search(norm):
+                return ParseResult(reply=replies.HELP_TEXT, notes=tuple(notes))
+            if self._re["abuse"].search(norm):
+                return ParseResult(reply=replies.ABUSE_REPLY, notes=tuple(notes))
+        if found and self._re["satisfied"].search(norm) and not instead:
+            return ParseResult(reply=replies.SMALL_TALK_REPLY, notes=tuple(notes))
+        return self._assemble(norm, found, bands, clause_commands, instead, steps, notes)
+
+    def clean(self, text: str) -> str:
+        """Normalised, typo-corrected text (what the rules see)."""
+        norm = normalize(text)
+        return re.sub(r"[a-z]+", lambda m: self.typos.correct(m.group()), norm)
+
+    # ------------------------------------------------------------------ clauses
+    def _clause(self, clause: str) -> tuple[list[_Found], str | None]:
+        """Requests in one clause, and the clause's intensity band (None if it names none)."""
+        matches: list[_Match] = []
+        residual = clause
+        for m in self.lexicon.colour_noun.finditer(clause):
+            noun = m.group("n1") or m.group("n2")
+            colour = m.group("c1") or m.group("c2")
+            matches.append(_Match(vocab.COLOUR_NOUNS[noun], 1.0, m.start(), m.end(), vocab.COLOURS[colour]))
+            residual = residual[: m.start()] + "#" * (m.end() - m.start()) + residual[m.end() :]
+        for m in self.lexicon.alias.finditer(residual):
+            name, sign = self.lexicon.alias_targets[m.lastgroup or ""]
+            matches.append(_Match(name, sign, m.start(), m.end()))
+        for m in matches:
+            residual = residual[: m.start] + "#" * (m.end - m.start) + residual[m.end :]
+        # intensity words outside the attribute phrases
+        band = None
+        best = -1
+        for m in self.lexicon.intensity.finditer(residual):
+            phrase = m.group(0)
+            if len(phrase) > best:
+                band, best = vocab.INTENSITY_WORDS[phrase], len(phrase)
+            residual = residual[: m.start()] + "~" * (m.end() - m.start()) + residual[m.end() :]
+        number = self._number(residual)
+        if not matches:
+            return [], band
+        matches.sort(key=lambda m: m.start)
+        # value-carrying attributes take the first colour word anywhere in the clause
+        colour = re.search(r"\b(" + _alternation([re.escape(c) for c in vocab.COLOURS]) + r")\b", clause)
+        out: list[_Found] = []
+        for index, m in enumerate(matches):
+            before = residual[(matches[index - 1].end if index else 0) : m.start]
+            after = residual[
+                m.end : (matches[index + 1].start if index + 1 < len(matches) else len(residual))
+            ]
+            negated = bool(self._re["neg_before"].search(before) or self._re["neg_after"].search(after))
+            relative = bool(self._re["rel_before"].search(before) or self._re["rel_after"].search(after))
+            if re.search(r"\bno (more|longer)\b|\bany ?more\b", before + " " + after):
+                relative = False
+            value = m.value
+            if value is None and vocab.takes_value(m.attribute) and colour and not negated:
+                value = vocab.COLOURS[colour.group(1)]
+            out.append(
+                _Found(
+                    m.attribute, m.sign * (-1.0 if negated else 1.0), value, band, number, relative, negated
+                )
+            )
+        return out, band
+
+    def _number(self, residual: str) -> float | None:
+        """An explicit strength in the clause: 50 percent -> 0.5, 7/10 -> 0.7, 0.8 -> 0.8, 80 -> 0.8."""
+        m = self._re["percent"].search(residual)
+        if m:
+            return float(m.group(1)) / 100.0
+        m = self._re["out_of"].search(residual)
+        if m:
+            return float(m.group(1)) / float(m.group(2))
+        m = self._re["number"].search(residual)
+        if m:
+            number = float(m.group(1))
+            if abs(number) <= vocab.MAX_STRENGTH:
+                return number
+            if abs(number) <= 100 * vocab.MAX_STRENGTH:
+                return number / 100.0
+        return None
+
+    def _command(self, clause: str) -> str | None:
+        for name, pattern in self._commands:
+            if pattern.search(clause):
+                return name
+        return None
+
+    def _has_content(self, clause: str) -> bool:
+        words = re.findall(r"[a-z]+", clause)
+        return any(w not in pt.FILLER_WORDS and w not in vocab.INTENSITY_WORDS for w in words)
+
+    def _embed_clause(self, clause: str) -> list[_Found]:
+        """The attribute whose example sentences are clearly closest to ``clause``, if any."""
+        vector = self.encoder.encode([clause])[0]  # type: ignore[union-attr]  # (384,)
+        similarity = self._prototypes @ vector  # (P,)
+        best_attr, best_attr_score, best_off = None, -1.0, -1.0
+        for label, score in zip(self._prototype_labels, similarity.tolist(), strict=True):
+            if label is None:
+                best_off = max(best_off, score)
+            elif score > best_attr_score:
+                best_attr, best_attr_score = label, score
+        logger.debug(
+            "embedding match %r -> %s %.2f (off-topic %.2f)", clause, best_attr, best_attr_score, best_off
+        )
+        if (
+            best_attr is None
+            or best_attr_score < EMBED_MIN_SIMILARITY
+            or best_attr_score < best_off + EMBED_MARGIN
+        ):
+            return []
+        negated = bool(re.match(r"(do not|not|no|stop|never)\b", clause))
+        return [_Found(best_attr, -1.0 if negated else 1.0, None, None, None, False, negated)]
+
+    # ------------------------------------------------------------------ result
+    def _assemble(
+        self,
+        norm: str,
+        found: list[_Found],
+        bands: list[str],
+        clause_commands: list[tuple[str, str]],
+        instead: bool,
+        steps: int | None,
+        notes: list[str],
+    ) -> ParseResult:
+        command: Command | None = None
+        global_band = bands[-1] if bands else None
+        for name, clause in clause_commands:
+            if found and name in ("more", "less"):
+                # "make her smile but tone it down": a modifier of this message's edits
+                global_band = global_band or ("subtle" if name == "less" else "strong")
+                continue
+            if command is None or (
+                name in ("undo", "redo", "reset") and command.name not in ("undo", "redo", "reset")
+            ):
+                command = self._make_command(name, clause, bands)
+        requests: dict[str, EditRequest] = {}
+        relative: set[str] = set()
+        for item in found:
+            if item.number is not None:
+                magnitude = item.number
+            else:
+                magnitude = vocab.band(item.band or global_band or "default").value
+            strength = max(-vocab.MAX_STRENGTH, min(vocab.MAX_STRENGTH, item.sign * magnitude))
+            if strength == 0:
+                continue
+            requests[item.attribute] = EditRequest(
+                attribute=item.attribute, strength=strength, steps=steps, value=item.value
+            )
+            relative.discard(item.attribute)
+            if item.relative:
+                relative.add(item.attribute)
+        if vocab.DEFAULT_WINK in requests and not re.search(r"\b(left|right)\b", norm):
+            notes.append("which eye to wink was not said; used the left (the subject's own left)")
+        request_tuple = tuple(requests.values())
+        if request_tuple:
+            reply = replies.edit_reply(
+                request_tuple,
+                pronoun=self._pronoun(norm),
+                instead=instead,
+                relative=tuple(sorted(relative)),
+                command=command,
+            )
+        elif command is not None:
+            reply = replies.command_reply(command)
+        else:
+            reply = replies.UNKNOWN_REPLY
+        return ParseResult(
+            requests=request_tuple,
+            command=command,
+            instead=instead and bool(request_tuple),
+            relative=tuple(a for a in requests if a in relative),
+            reply=reply,
+            notes=tuple(notes),
+        )
+
+    def _make_command(self, name: str, clause: str, bands: list[str]) -> Command:
+        if name not in ("more", "less"):
+            return Command(name=name)
+        for pattern, factor in self._factors:
+            if pattern.search(clause) and (name == "more") == (factor > 1):
+                return Command(name=name, factor=factor)
+        band = None
+        for m in self.lexicon.intensity.finditer(clause):
+            band = vocab.INTENSITY_WORDS[m.group(0)]
+        band = band or (bands[-1] if bands else "default")
+        if re.search(r"\b(way|much|lot|far)\b", clause):
+            band = "strong"
+        table = pt.MORE_FACTORS if name == "more" else pt.LESS_FACTORS
+        return Command(name=name, factor=table[band])
+
+    def _pronoun(self, norm: str) -> str | None:
+        for pattern, word in self._pronouns:
+            if pattern.search(norm):
+                return word
+        return None
+
+
+@lru_cache(maxsize=1)
+def default_parser() -> OfflineParser:
+    """The process-wide offline parser (loaded once; about half a second cold)."""
+    return OfflineParser()

@@ -1,0 +1,337 @@
+"""The offline parser's own word lists (data): commands, negation, relative change, replacement, safety.
+
+Attribute words, intensity words and colours live in `editor.vocabulary`; this module holds only the
+words that steer parsing. Patterns are regular expressions over normalised text (see
+`assistant.parsing.text.normalize`: lower case, single spaces, "do not" instead of "don't").
+"""
+
+from __future__ import annotations
+
+#: Command patterns, checked in this order (first match wins for the command slot).
+COMMAND_PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        "reset",
+        r"\breset\b|\bstart (all )?over\b|\bstart again\b|\bstart from scratch\b|\bfrom scratch\b"
+        r"|\b(back|go back|revert|return|restore|take (it|me) back)( it)? to (the |my )?(original|beginning"
+        r"|start)\b"
+        r"|\brestore (the )?original\b|\boriginal (photo|image|picture|face|version)\b"
+        r"|\b(clear|remove|undo|revert|drop|erase|discard|cancel) (all|every)( the| of the| my)? (edits"
+        r"|changes)\b"
+        r"|\b(undo|revert|clear|erase) everything\b|\bwipe (it|everything) clean\b|\bclean slate\b",
+    ),
+    (
+        "redo",
+        r"\bredo\b|\bre-do\b|\bundo (the|that|my|your) undo\b|\bput (it|that) back\b|\bbring (it|that) back\b"
+        r"|\bgo forward\b|\bstep forward\b|\bforward (one|a) step\b",
+    ),
+    (
+        "undo",
+        r"\bundo\b|\bun-do\b|\bgo back\b|\bstep back\b|\bback (one|a) step\b|\brevert\b|\brollback\b"
+        r"|\broll (it |that )?back\b|\btake (that|it) back\b|\bscratch that\b|\bprevious (one|version|state"
+        r"|image)\b"
+        r"|\bcancel (that|the last|last)\b|\b(remove|drop|discard) (that|the last) (edit|change)\b"
+        r"|\bdid not like (that|it)\b|\bgo back one\b|\bback up\b",
+    ),
+    (
+        "show_steps",
+        r"\bsteps\b|\bstep by step\b|\b(what|which) (edits |changes )?(did you|have you|you have|you did)"
+        r"( do| done| change| changed| made| make| apply| applied)?\b"
+        r"|\b(show|list|give|tell)( me)? (the |all the |your )?(edits|changes|history|sequence|progression"
+        r"|stages)\b"
+        r"|\bhow did you get\b|\bhistory\b|\bintermediate\b|\bin between\b|\bframes\b",
+    ),
+    (
+        "less",
+        r"\bless\b|\bweaker\b|\btone (it |that |this )?down\b|\bdial (it |that )?(back|down)\b"
+        r"|\btoo (much|strong|far|intense"
+        r"|extreme|dramatic|exaggerated|obvious|heavy|big)\b|\bsofter\b|\bsubtler\b|\bmore subtle\b"
+        r"|\breduce\b"
+        r"|\bdecrease\b|\bback off\b|\bease (up|off)\b|\bturn (it |that )?down\b|\boverdone\b|\bnot so much\b"
+        r"|\bhalf as much\b|\bhalve\b|\bpull (it |that )?back\b|\bcalm (it|that) down\b"
+        r"|\blighter\b|\bsmaller\b"
+        r"|\bweaken\b|\blower\b|\bscale (it |that )?(back|down)\b|\bnot as much\b|\bgentler\b|\bmilder\b"
+        r"|\bover the top\b|\boverkill\b|\bway too\b",
+    ),
+    (
+        "more",
+        r"\bmore\b|\bstronger\b|\bintensify\b|\bincrease\b|\bboost\b|\bamplify\b|\bexaggerate\b|\bcrank\b"
+        r"|\bturn (it |that )?up\b|\bpush (it|that)( further)?\b|\bgo further\b"
+        r"|\bfurther\b|\bnot enough\b|\bdouble\b"
+        r"|\bharder\b|\bbigger\b|\bkeep going\b|\bamp (it |that )?up\b|\btwice\b|\bstrengthen\b|\bheighten\b"
+        r"|\bstep it up\b|\bpump (it |that )?up\b|\bextra\b|\bintenser\b|\bstill too (little|weak|subtle"
+        r"|faint)\b"
+        r"|\btoo (little|weak|subtle|faint)\b|\bhardly (see|notice)\b|\bcan not (see|tell|notice)\b"
+        r"|\bcan barely\b",
+    ),
+)
+
+#: Explicit more/less factors ("twice as much" -> 2.0), checked before the band-based default.
+FACTOR_PATTERNS: tuple[tuple[str, float], ...] = (
+    (r"\b(twice|double|2x|two times)\b", 2.0),
+    (r"\b(three times|triple|3x)\b", 3.0),
+    (r"\b(half as much|halve|half)\b", 0.5),
+)
+#: Rescale factors of ``more`` by the intensity band named with it ("a bit more" -> 1.25).
+MORE_FACTORS: dict[str, float] = {
+    "subtle": 1.25,
+    "moderate": 1.25,
+    "default": 1.5,
+    "strong": 2.0,
+    "extreme": 2.5,
+}
+LESS_FACTORS: dict[str, float] = {
+    "subtle": 0.8,
+    "moderate": 0.8,
+    "default": 1 / 1.5,
+    "strong": 0.5,
+    "extreme": 0.4,
+}
+
+#: Words before an attribute that negate or suppress it ("stop smiling", "no glasses", "not angry").
+NEGATORS_BEFORE = (
+    r"\bnot\b|\bno\b|\bnever\b|\bstop\b|\bstops\b|\bremove\b|\bremoving\b|\bwithout\b"
+    r"|\bless\b|\blose\b|\bdrop\b"
+    r"|\berase\b|\bdelete\b|\btake (off|away|out)\b|\bget rid of\b|\bgetting rid of\b"
+    r"|\brid of\b|\bwipe( off| away)?\b"
+    r"|\bminus\b|\bnix\b|\bditch\b|\bhide\b|\bcancel\b|\bnone\b|\bfewer\b|\breduce\b"
+    r"|\bdecrease\b|\btone down\b"
+    r"|\bdial down\b|\bturn down\b|\bsuppress\b|\bweaken\b|\bsoften\b|\bnever\b"
+    r"|\bquit\b|\bstrip\b|\bshave off\b"
+    r"|\bun\b|\bclear\b|\banti\b|\bweaker\b|\bsmaller\b|\bfainter\b|\bnot any\b"
+    r"|\bno longer\b|\bno more\b|\blessen\b|\bminimi[sz]e\b|\beliminate\b"
+)
+#: Words after an attribute that negate it ("glasses off", "the beard gone", "smile less").
+NEGATORS_AFTER = r"\boff\b|\bgone\b|\baway\b|\bremoved\b|\bless\b|\bno more\b|\bany ?more\b|\bweaker\b"
+#: Words before an attribute that make its strength a change on top of the current one.
+RELATIVE_BEFORE = (
+    r"\bmore\b|\bless\b|\bincrease\b|\bboost\b|\bintensify\b|\bamplify\b|\bstrengthen\b|\bextra\b|\beven\b"
+    r"|\breduce\b|\bdecrease\b|\btone down\b|\bdial down\b|\bturn down\b|\bweaken\b|\bsoften\b|\blessen\b"
+    r"|\bturn up\b|\bdial up\b|\bcrank up\b|\bpump up\b|\bstronger\b|\bweaker\b|\bfurther\b"
+)
+RELATIVE_AFTER = r"\bmore\b|\bless\b|\bstronger\b|\bweaker\b"
+#: Words after an attribute that suppress rather than add (negative relative change).
+WEAKER_WORDS = (
+    r"\bless\b|\breduce\b|\bdecrease\b|\btone down\b|\bdial down\b|\bturn down\b"
+    r"|\bweaken\b|\bsoften\b|\blessen\b|\bweaker\b"
+)
+
+#: The message replaces the previous turn's edit ("sad instead", "actually make her surprised").
+INSTEAD_PATTERN = (
+    r"\binstead\b|\brather than\b|\brather\b|^(no|nope|nah|wait|hmm|oops)\b|^actually\b|\bon second thought\b"
+    r"|\bchange (it|that|this) to\b|\bswitch (it |that )?to\b|\bnot that\b|\bi meant\b|\bi mean\b"
+)
+#: The words after these name the replaced edit and are dropped ("sad instead of angry").
+REPLACED_PATTERN = r"\b(instead of|rather than|in place of|not)\b(?P<replaced>.*)$"
+
+#: Clause separators (after normalisation).
+CLAUSE_SPLIT = (
+    r"\s*(?:[,;!?:]|\.(?!\d)|\band then\b|\band also\b|\bas well as\b|\band\b|\bbut\b|\bthen\b|\balso\b"
+    r"|\bplus\b|\bwhile\b|&)\s*"
+)
+
+#: Text that tries to subvert the assistant or asks for secrets: no edit, a refusal.
+HOSTILE_PATTERN = (
+    r"\bignore\b.{0,40}\b(instructions?|prompts?|rules|messages?|above|previous)\b|\bsystem prompt\b"
+    r"|\bapi[ _-]?keys?\b|\bpasswords?\b|\bcredentials?\b|\bsecret\b|\btokens?\b|\bjailbreak\b"
+    r"|\bdeveloper mode\b|\bdan mode\b|\byou are now\b|\bpretend (you are|to be)\b|\bact as\b"
+    r"|\bdisregard\b|\boverride\b|\breveal\b|\benv(ironment)? var|\brm -rf\b|\bdrop table\b|<script"
+    r"|\bsudo\b|\bexec\b|\beval\b|\bimport os\b|\b(print|show|tell|give|dump|leak)\b.{0,30}\b(config"
+    r"|configuration|instructions|prompt|keys?)\b"
+)
+#: Abuse: no edit, a calm reply.
+ABUSE_PATTERN = r"\b(stupid|idiot|dumb|useless|shut up|hate you|f+u+c+k|shit|crap|moron|suck|sucks)\b"
+#: Greetings and thanks.
+SMALL_TALK_PATTERN = (
+    r"^(hi|hello|hey|yo|hiya|good (morning|afternoon|evening)|thanks|thank you|thx|cheers|great|perfect|nice"
+    r"|awesome|cool|ok|okay|good|lovely|looks (good|great)|that is (good|great|perfect)|love it|wow nice)\b"
+)
+#: Satisfaction that names an emotion word but asks for nothing ("I'm happy with it").
+SATISFIED_PATTERN = (
+    r"\b(i am|im|i|we are|we)\s+(so |very |really |quite )?(happy|glad|pleased|satisfied|content|fine|done)\b"
+    r"|\b(happy|fine|good|okay|ok) (with|about) (it|that|this|the result)\b|^(that is|it is|this is"
+    r"|looks) (good|great|fine|perfect)\b"
+)
+HELP_PATTERN = (
+    r"\bhelp\b|\bwhat can you do\b|\bhow does this work\b|\bwhat do you do\b|\bcommands\b|\boptions\b"
+)
+
+#: Words that say nothing about what to edit; a clause of only these has no content for the embedder.
+FILLER_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "her",
+        "his",
+        "him",
+        "she",
+        "he",
+        "they",
+        "them",
+        "their",
+        "its",
+        "it",
+        "this",
+        "that",
+        "me",
+        "my",
+        "i",
+        "you",
+        "your",
+        "we",
+        "us",
+        "our",
+        "please",
+        "make",
+        "makes",
+        "making",
+        "made",
+        "look",
+        "looks",
+        "looking",
+        "seem",
+        "seems",
+        "appear",
+        "appears",
+        "give",
+        "gives",
+        "put",
+        "add",
+        "set",
+        "let",
+        "have",
+        "has",
+        "be",
+        "is",
+        "are",
+        "am",
+        "was",
+        "were",
+        "being",
+        "been",
+        "do",
+        "does",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "just",
+        "now",
+        "also",
+        "and",
+        "but",
+        "or",
+        "so",
+        "then",
+        "face",
+        "person",
+        "man",
+        "woman",
+        "guy",
+        "girl",
+        "lady",
+        "boy",
+        "photo",
+        "picture",
+        "image",
+        "pic",
+        "expression",
+        "slightly",
+        "bit",
+        "little",
+        "more",
+        "less",
+        "very",
+        "really",
+        "some",
+        "kind",
+        "sort",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "up",
+        "down",
+        "a",
+        "into",
+        "like",
+        "as",
+        "same",
+        "one",
+        "again",
+        "too",
+        "okay",
+        "ok",
+        "keep",
+        "keeping",
+        "still",
+        "get",
+        "go",
+        "bring",
+        "turn",
+        "want",
+        "wanted",
+        "need",
+        "there",
+        "here",
+        "show",
+    ]
+)
+
+#: "N steps" in a message sets ``steps`` for its requests.
+STEPS_PATTERN = (
+    r"\b(?:in|with|over|using|use|take|at)?\s*(\d{1,3})\s*(?:steps?|frames?|stages?|iterations?)\b"
+)
+#: "N years older/younger".
+YEARS_PATTERN = r"\b(\d{1,3})\s*(?:years?|yrs?)\b(?:\s*(?:old|of age))?\s*(?P<dir>older|younger)?"
+#: Explicit strength numbers: percent, "N out of 10", "N/10", plain decimals.
+PERCENT_PATTERN = r"(-?\d+(?:\.\d+)?)\s*percent\b"
+OUT_OF_PATTERN = r"(-?\d+(?:\.\d+)?)\s*(?:out of|/)\s*(10|5|100)\b"
+NUMBER_PATTERN = r"(?<![\w.])(-?\d+(?:\.\d+)?|-?\.\d+)(?![\w.])"
+
+#: Subject pronouns for replies ("Making her slightly disgusted").
+PRONOUNS: tuple[tuple[str, str], ...] = (
+    (r"\b(her|she|woman|lady|girl|wife|mother|mom|sister|daughter|girlfriend)\b", "her"),
+    (r"\b(him|he|his|man|guy|boy|husband|father|dad|brother|son|boyfriend)\b", "him"),
+    (r"\b(them|they|their|person|people)\b", "them"),
+    (r"\b(me|my|i|myself)\b", "you"),
+)
+
+#: Sentences the embedding matcher treats as "not an edit": a clause closer to these than to any
+#: attribute's examples yields no edit.
+OFF_TOPIC_EXAMPLES: tuple[str, ...] = (
+    "what is the weather like today",
+    "tell me a joke",
+    "write some python code",
+    "what is your name",
+    "who are you",
+    "how old are you",
+    "what time is it",
+    "book a flight to paris",
+    "translate this into french",
+    "what is the capital of france",
+    "send an email to my boss",
+    "play some music",
+    "make her look like a famous celebrity",
+    "change the background to a beach",
+    "make the photo black and white",
+    "crop the image",
+    "rotate the picture",
+    "make her naked",
+    "add blood and wounds",
+    "make him look dead",
+    "put a hat on her head",
+    "give her a tattoo",
+    "make the picture brighter",
+    "sharpen the image",
+    "remove the background",
+    "asdf qwerty zxcv",
+    "the quick brown fox jumps over the lazy dog",
+    "I like turtles",
+    "buy bitcoin now",
+    "how do I cook pasta",
+)
