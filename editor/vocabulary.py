@@ -50,6 +50,19 @@ STRENGTH_BANDS: tuple[Band, ...] = (
     Band("extreme", 1.4, 1.2, MAX_STRENGTH),
 )
 
+#: "more" / "less" rescale factors by the intensity band said with them ("a bit more" -> 1.25,
+#: "much less" -> 0.5); also used for "smile more" / "less angry" on an attribute already edited.
+RESCALE_FACTORS: MappingProxyType[str, MappingProxyType[str, float]] = MappingProxyType(
+    {
+        "more": MappingProxyType(
+            {"subtle": 1.25, "moderate": 1.25, "default": 1.5, "strong": 2.0, "extreme": 2.5}
+        ),
+        "less": MappingProxyType(
+            {"subtle": 0.8, "moderate": 0.8, "default": 1 / 1.5, "strong": 0.5, "extreme": 0.4}
+        ),
+    }
+)
+
 #: Intensity words and phrases -> band name. Longer phrases are matched before their parts.
 INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
     {

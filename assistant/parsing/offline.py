@@ -428,8 +428,7 @@ class OfflineParser:
         band = band or (bands[-1] if bands else "default")
         if re.search(r"\b(way|much|lot|far)\b", clause):
             band = "strong"
-        table = pt.MORE_FACTORS if name == "more" else pt.LESS_FACTORS
-        return Command(name=name, factor=table[band])
+        return Command(name=name, factor=vocab.RESCALE_FACTORS[name][band])
 
     def _pronoun(self, norm: str) -> str | None:
         for pattern, word in self._pronouns:

@@ -71,22 +71,6 @@ FACTOR_PATTERNS: tuple[tuple[str, float], ...] = (
     (r"\b(three times|triple|3x)\b", 3.0),
     (r"\b(half as much|halve|half)\b", 0.5),
 )
-#: Rescale factors of ``more`` by the intensity band named with it ("a bit more" -> 1.25).
-MORE_FACTORS: dict[str, float] = {
-    "subtle": 1.25,
-    "moderate": 1.25,
-    "default": 1.5,
-    "strong": 2.0,
-    "extreme": 2.5,
-}
-LESS_FACTORS: dict[str, float] = {
-    "subtle": 0.8,
-    "moderate": 0.8,
-    "default": 1 / 1.5,
-    "strong": 0.5,
-    "extreme": 0.4,
-}
-
 #: Words before an attribute that negate or suppress it ("stop smiling", "no glasses", "not angry").
 NEGATORS_BEFORE = (
     r"\bnot\b|\bno\b|\bnever\b|\bstop\b|\bstops\b|\bremove\b|\bremoving\b|\bwithout\b"
