@@ -1,0 +1,88 @@
+"""A 2D thin-plate spline: the smooth interpolant of sparse 2D displacements (the warp's dense field).
+
+f(p) = a0 + a1 x + a2 y + sum_i w_i U(|p - c_i|), U(r) = r^2 log r, fitted so f(c_i) = v_i (or, with
+smoothing > 0, the regularised fit). Solved in coordinates centred on the control points and divided
+by their spread, so the system is well conditioned at any image size. Evaluation is one matrix
+product (squared distances by |g|^2 + |c|^2 - 2 g.c), in float32 or float64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ThinPlateSpline:
+    """A fitted spline. Build with `ThinPlateSpline.fit`; call with (M, 2) points -> (M, D) values."""
+
+    centres: np.ndarray  # (N, 2) float64 control points, normalised coordinates
+    weights: np.ndarray  # (N, D) float64 kernel weights
+    affine: np.ndarray  # (3, D) float64: constant, x and y coefficients
+    origin: np.ndarray  # (2,) float64: subtracted from input points before dividing by `scale`
+    scale: float  # input units per normalised unit
+
+    @classmethod
+    def fit(cls, points: np.ndarray, values: np.ndarray, *, smoothing: float = 0.0) -> ThinPlateSpline:
+        """Fit the spline through `values` (N, D) at `points` (N, 2); N >= 3 points not all on a line.
+
+        smoothing: >= 0, added to the kernel's diagonal in normalised units (0 interpolates exactly;
+            around 1e-5 tolerates nearly coincident points with different values).
+        """
+        points = np.asarray(points, np.float64)
+        values = np.asarray(values, np.float64)
+        if points.ndim != 2 or points.shape[1] != 2 or len(points) < 3:
+            raise ValueError(
+                f"Thin-plate spline needs (N, 2) control points with N >= 3, got {points.shape}."
+            )
+        if values.ndim == 1:
+            values = values[:, None]
+        if len(values) != len(points):
+            raise ValueError(f"Got {len(points)} control points but {len(values)} values.")
+        origin = points.mean(axis=0)
+        scale = float(np.sqrt(((points - origin) ** 2).sum(axis=1).mean())) or 1.0
+        centres = (points - origin) / scale
+        n = len(centres)
+        system = np.zeros((n + 3, n + 3))
+        system[:n, :n] = _kernel(_squared_distances(centres, centres))
+        system[:n, :n][np.diag_indices(n)] += smoothing
+        system[:n, n] = 1.0
+        system[:n, n + 1 :] = centres
+        system[n, :n] = 1.0
+        system[n + 1 :, :n] = centres.T
+        rhs = np.zeros((n + 3, values.shape[1]))
+        rhs[:n] = values
+        try:
+            solution = np.linalg.solve(system, rhs)
+        except np.linalg.LinAlgError as err:
+            raise ValueError(
+                "The thin-plate spline system is singular: the control points are collinear or repeat "
+                "with different values; pass smoothing > 0 or remove duplicate points."
+            ) from err
+        return cls(centres=centres, weights=solution[:n], affine=solution[n:], origin=origin, scale=scale)
+
+    def __call__(self, points: np.ndarray, *, dtype: type = np.float64) -> np.ndarray:
+        """Evaluate at (M, 2) points (input units) -> (M, D) values, computed in `dtype`."""
+        query = ((np.asarray(points, np.float64) - self.origin) / self.scale).astype(dtype)
+        kernel = _kernel(_squared_distances(query, self.centres.astype(dtype)))  # (M, N)
+        out = kernel @ self.weights.astype(dtype)
+        out += self.affine[0].astype(dtype) + query @ self.affine[1:].astype(dtype)
+        return out
+
+
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(M, 2), (N, 2) -> (M, N) squared distances, clipped at 0 against rounding."""
+    d2 = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :]
+    d2 -= 2.0 * (a @ b.T)
+    np.maximum(d2, 0.0, out=d2)
+    return d2
+
+
+def _kernel(d2: np.ndarray) -> np.ndarray:
+    """U(r) = r^2 log r written in r^2: 0.5 d2 log d2, with U(0) = 0 (a new array of d2's shape)."""
+    out = np.maximum(d2, np.finfo(d2.dtype).tiny)
+    np.log(out, out=out)
+    out *= d2
+    out *= 0.5
+    return out

@@ -1,0 +1,369 @@
+"""Landmark-driven warp of a full-resolution photo: (source landmarks, target landmarks) -> edited photo.
+
+The geometry backend's image side, and the generator of (source, target, flow) training pairs:
+
+1. `apply_safety` makes the target landmarks safe to render: eyelid motion scaled, iris outlines left
+   to follow the lids, iris centres pinned, facing inner-lip and eyelid points never crossing.
+2. `dense_backward_flow` fits a thin-plate spline from the target positions of the moved points plus
+   two fixed anchor rings (the face oval scaled by 1.35 and 1.6 about its centre) back to their source
+   positions, evaluates it every `grid_step` pixels only inside a feathered face mask, multiplies it
+   by the mask and upsamples it: a backward flow (see editor.flow for the convention) that is exactly
+   zero outside the mask, so hair, background and neck cannot move.
+3. `warp_face` remaps the photo with that flow (only inside the mask's bounding box; every pixel
+   outside it is copied), reports fold-over (Jacobian determinant <= 0), and where the lips were
+   parted composites a synthesised mouth interior (editor.mouth).
+
+Landmarks are MediaPipe FaceLandmarker's 478 points in image pixels, (478, 2) or (478, 3) (z ignored).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from editor.flow import jacobian_determinant
+from editor.landmark_indices import NUM_LANDMARKS, FaceMeshIndices, as_array, face_mesh_indices
+from editor.mouth import MouthConfig, synthesize_mouth_interior
+from editor.tps import ThinPlateSpline
+
+logger = logging.getLogger(__name__)
+
+# The spline's ~500x500 solve and its evaluation are small BLAS calls: on a laptop's few shared cores
+# OpenBLAS's threads only contend (10x slower measured on 2 busy cores), so they run single-threaded.
+_THREADPOOLS = ThreadpoolController()
+
+
+@dataclass(frozen=True)
+class WarpConfig:
+    """How the sparse landmark motion becomes a dense warp. Lengths relative to the face are fractions."""
+
+    grid_step: int = 8  # pixels between thin-plate-spline evaluations; the field is bilinearly upsampled
+    anchor_scales: tuple[float, ...] = (1.35, 1.6)  # fixed rings: the face oval scaled about its centroid
+    mask_scale: float = 1.25  # outer edge of the mask (the oval scaled); must be inside the first ring
+    feather: float = 0.16  # width of the mask's 0 -> 1 ramp, as a fraction of the face oval's height
+    smoothing: float = 1e-6  # thin-plate-spline regulariser (normalised units); 0 interpolates exactly
+    merge_distance: float = 0.5  # target points closer than this (pixels) become one control point
+    eyelid_scale: float = 1.0  # multiplies the motion of the 32 eye-contour points (e.g. 0.5-1.2)
+    lip_min_gap: float = 0.02  # facing inner-lip points stay this far apart (fraction of mouth width)
+    lid_min_gap: float = 0.04  # facing eyelid points stay this far apart (fraction of eye width)
+    pin_irises: bool = True  # keep the iris centres 468/473 still (while inside the eye opening)
+    mouth: MouthConfig | None = field(default_factory=MouthConfig)  # None: no mouth-interior synthesis
+
+    def __post_init__(self) -> None:
+        if self.grid_step < 1:
+            raise ValueError(f"grid_step must be at least 1 pixel, got {self.grid_step}.")
+        if not self.anchor_scales or self.mask_scale >= min(self.anchor_scales):
+            raise ValueError(
+                f"mask_scale ({self.mask_scale}) must be smaller than every anchor ring scale "
+                f"{self.anchor_scales}, or the mask would let pixels beyond the fixed ring move."
+            )
+        if not 0 < self.feather < 1:
+            raise ValueError(f"feather is a fraction of the face height in (0, 1), got {self.feather}.")
+
+
+@dataclass(frozen=True)
+class WarpResult:
+    """An edited photo and what made it."""
+
+    image: np.ndarray  # (H, W, 3) uint8 edited photo
+    flow: np.ndarray  # (H, W, 2) float32 backward flow in pixels (out[p] = photo[p + flow[p]]), 0 off-face
+    mask: np.ndarray  # (H, W) float32 in [0, 1]: the feathered face mask the flow was multiplied by
+    target: np.ndarray  # (478, 2) float64 target landmarks after `apply_safety`
+    fold_fraction: float  # fraction of the face (mask > 0.01) that folds over (Jacobian det <= 0) and shows;
+    #   folds under the synthesised mouth interior (a closed seam stretched open) are painted, not counted
+    min_jacobian: float  # smallest Jacobian determinant there (1 = unchanged, < 1 stretched, <= 0 folded)
+    raw_fold_fraction: float  # the same counting the painted-over mouth gap too
+    mouth_alpha: np.ndarray | None  # (H, W) float32 opacity of the synthesised mouth interior, or None
+
+    @property
+    def folded(self) -> bool:
+        """True when some part of the face folds over (the warp mirrored content somewhere)."""
+        return self.fold_fraction > 0.0
+
+
+def _xy(landmarks: np.ndarray, name: str) -> np.ndarray:
+    points = np.asarray(landmarks, np.float64)
+    if points.ndim != 2 or points.shape[0] != NUM_LANDMARKS or points.shape[1] not in (2, 3):
+        raise ValueError(
+            f"{name} must be MediaPipe's (478, 2) or (478, 3) landmarks in pixels, got shape {points.shape}."
+        )
+    if not np.isfinite(points[:, :2]).all():
+        raise ValueError(f"{name} contains NaN or infinite coordinates.")
+    return points[:, :2].copy()
+
+
+def face_polygon(landmarks: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """(36, 2) face-oval loop scaled by `scale` about the oval's centroid (the anchor rings, the mask)."""
+    oval = _xy(landmarks, "landmarks")[as_array(face_mesh_indices().face_oval)]
+    centre = oval.mean(axis=0)
+    return centre + scale * (oval - centre)
+
+
+def _face_height(landmarks: np.ndarray) -> float:
+    return float(np.ptp(face_polygon(landmarks)[:, 1]))
+
+
+def _down_direction(source: np.ndarray, idx: FaceMeshIndices) -> np.ndarray:
+    """Unit vector from the eyes to the mouth: the face's 'down' (robust to roll and mirrored photos)."""
+    eyes = source[as_array((*idx.right_eye_upper, *idx.left_eye_upper))].mean(axis=0)
+    mouth = source[as_array((*idx.outer_lip_upper, *idx.outer_lip_lower))].mean(axis=0)
+    down = mouth - eyes
+    norm = np.linalg.norm(down)
+    if norm < 1e-6:
+        raise ValueError("The landmarks are degenerate: the eyes and the mouth are at the same place.")
+    return down / norm
+
+
+def clamp_facing_points(
+    source: np.ndarray,
+    target: np.ndarray,
+    upper: tuple[int, ...],
+    lower: tuple[int, ...],
+    down: np.ndarray,
+    min_gap: float,
+) -> np.ndarray:
+    """Push facing points of an opening (lips, eyelids) apart so `lower` never crosses above `upper`.
+
+    The gap of pair i is (target[lower[i]] - target[upper[i]]) measured across the opening (along the
+    perpendicular to the corner-to-corner line, oriented like `down`). Where the target gap is below
+    min(source gap, min_gap), the pair is moved back apart, along that perpendicular, to exactly that
+    gap; the point that moved toward the other takes the correction (both in proportion when both
+    did), so a lower lip pushed up into a still upper lip stops at it instead of shoving it up.
+    The shared corner points (first and last) are not touched.
+
+    Args:
+        source, target: (478, 2) landmarks in pixels.
+        upper, lower: facing index chains of the same length, corner to corner.
+        down: (2,) unit vector pointing from the upper to the lower side of the face.
+        min_gap: pixels.
+    Returns:
+        A corrected copy of `target`.
+    """
+    out = target.copy()
+    up, lo = as_array(upper[1:-1]), as_array(lower[1:-1])
+
+    def across(points: np.ndarray) -> np.ndarray:
+        axis = points[upper[-1]] - points[upper[0]]
+        normal = np.array([-axis[1], axis[0]])
+        normal /= max(np.linalg.norm(normal), 1e-9)
+        return normal if normal @ down >= 0 else -normal
+
+    n_src, n_tgt = across(source), across(target)
+    gap_src = (source[lo] - source[up]) @ n_src
+    gap_tgt = (target[lo] - target[up]) @ n_tgt
+    required = np.minimum(np.maximum(gap_src, 0.0), min_gap)
+    short = gap_tgt < required
+    if short.any():
+        toward_up = np.maximum((target[up] - source[up]) @ n_tgt, 0.0)  # the upper point moving down
+        toward_lo = np.maximum(-(target[lo] - source[lo]) @ n_tgt, 0.0)  # the lower point moving up
+        total = toward_up + toward_lo
+        share_up = np.where(total > 1e-9, toward_up / np.maximum(total, 1e-9), 0.5)
+        overlap = (required - gap_tgt)[:, None] * n_tgt
+        out[up[short]] -= (share_up[:, None] * overlap)[short]
+        out[lo[short]] += ((1.0 - share_up)[:, None] * overlap)[short]
+    return out
+
+
+def apply_safety(source: np.ndarray, target: np.ndarray, config: WarpConfig | None = None) -> np.ndarray:
+    """The target landmarks the warp will actually render (see the module docstring), (478, 2) float64.
+
+    Also what a training-pair generator should store as the pair's target landmarks.
+    """
+    config = config or WarpConfig()
+    src, tgt = _xy(source, "source"), _xy(target, "target")
+    idx = face_mesh_indices()
+    lids = as_array(idx.eyelids)
+    tgt[lids] = src[lids] + config.eyelid_scale * (tgt[lids] - src[lids])
+    irises = as_array((*idx.right_iris, *idx.left_iris))
+    tgt[irises] = src[irises]
+    down = _down_direction(src, idx)
+    mouth_width = np.linalg.norm(src[idx.inner_lip_upper[-1]] - src[idx.inner_lip_upper[0]])
+    tgt = clamp_facing_points(
+        src, tgt, idx.inner_lip_upper, idx.inner_lip_lower, down, config.lip_min_gap * mouth_width
+    )
+    eyes = ((idx.right_eye_upper, idx.right_eye_lower), (idx.left_eye_upper, idx.left_eye_lower))
+    for upper, lower in eyes:
+        eye_width = np.linalg.norm(src[upper[-1]] - src[upper[0]])
+        tgt = clamp_facing_points(src, tgt, upper, lower, down, config.lid_min_gap * eye_width)
+    return tgt
+
+
+def control_points(
+    source: np.ndarray, safe_target: np.ndarray, config: WarpConfig | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The thin-plate spline's data: where each control point IS in the output, and where it came FROM.
+
+    Landmarks (without the iris outlines; iris centres only while inside the target eye opening and
+    `pin_irises`) plus the anchor rings (fixed: from == to). Points closer than `merge_distance` in
+    the output are merged (their sources averaged).
+
+    Returns:
+        to_points (N, 2), from_points (N, 2), float64 pixels.
+    """
+    config = config or WarpConfig()
+    src, tgt = _xy(source, "source"), _xy(safe_target, "target")
+    idx = face_mesh_indices()
+    keep = np.ones(NUM_LANDMARKS, bool)
+    keep[as_array((*idx.right_iris, *idx.left_iris))] = False
+    if config.pin_irises:
+        for side, centre in (("right", idx.right_iris[0]), ("left", idx.left_iris[0])):
+            eye = tgt[as_array(idx.eye_loop(side))].astype(np.float32)
+            keep[centre] = cv2.pointPolygonTest(eye, tuple(map(float, tgt[centre])), True) > 1.0
+    rings = np.concatenate([face_polygon(src, s) for s in config.anchor_scales])
+    to_pts = np.concatenate([tgt[keep], rings])
+    from_pts = np.concatenate([src[keep], rings])
+    keys = np.round(to_pts / config.merge_distance).astype(np.int64)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    if len(first) < len(to_pts):
+        inverse = inverse.ravel()
+        counts = np.bincount(inverse)[:, None]
+        merged_to = np.zeros((len(first), 2))
+        merged_from = np.zeros((len(first), 2))
+        np.add.at(merged_to, inverse, to_pts)
+        np.add.at(merged_from, inverse, from_pts)
+        to_pts, from_pts = merged_to / counts, merged_from / counts
+    return to_pts, from_pts
+
+
+@dataclass(frozen=True)
+class _CoarseField:
+    """The flow and mask sampled on a coarse grid over a region of interest of the photo."""
+
+    roi: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in photo pixels
+    flow: np.ndarray  # (ny, nx, 2) float32 backward flow in photo pixels, already multiplied by the mask
+    mask: np.ndarray  # (ny, nx) float32 in [0, 1]
+    cell: tuple[float, float]  # photo pixels per coarse cell along x, y
+
+
+def _coarse_field(
+    source: np.ndarray, safe_target: np.ndarray, shape: tuple[int, int], config: WarpConfig
+) -> _CoarseField:
+    height, width = shape
+    polygon = face_polygon(source, config.mask_scale)
+    pad = 2 * config.grid_step
+    x0 = max(int(math.floor(polygon[:, 0].min())) - pad, 0)
+    y0 = max(int(math.floor(polygon[:, 1].min())) - pad, 0)
+    x1 = min(int(math.ceil(polygon[:, 0].max())) + pad + 1, width)
+    y1 = min(int(math.ceil(polygon[:, 1].max())) + pad + 1, height)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise ValueError("The face lies outside the image; pass landmarks in this image's pixel coordinates.")
+    nx = max(math.ceil((x1 - x0) / config.grid_step), 2)
+    ny = max(math.ceil((y1 - y0) / config.grid_step), 2)
+    cx, cy = (x1 - x0) / nx, (y1 - y0) / ny  # cv2.resize maps coarse centre j to x0 + (j + 0.5) * cx - 0.5
+
+    # Mask: the scaled oval rasterised on the coarse grid, eroded by R and Gaussian-blurred with radius R,
+    # so it ramps from 1 to 0 over about 2R; nodes within one cell of the outline are 0, so the upsampled
+    # mask is exactly 0 outside the polygon.
+    coarse_poly = (polygon - [x0 - 0.5, y0 - 0.5]) / [cx, cy] - 0.5
+    inside = np.zeros((ny, nx), np.uint8)
+    cv2.fillPoly(inside, [np.round(coarse_poly * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
+    inside = cv2.erode(inside, np.ones((3, 3), np.uint8), borderValue=0)
+    radius = max(config.feather * _face_height(source) / 2.0 / min(cx, cy), 1.0)
+    eroded = (cv2.distanceTransform(inside, cv2.DIST_L2, 5) > radius).astype(np.float32)
+    k = 2 * math.ceil(radius) + 1
+    mask = cv2.GaussianBlur(eroded, (k, k), radius / 2.0) * inside
+
+    flow = np.zeros((ny, nx, 2), np.float32)
+    nodes = np.nonzero(mask > 0)
+    if len(nodes[0]):
+        to_pts, from_pts = control_points(source, safe_target, config)
+        xy = np.stack([x0 + (nodes[1] + 0.5) * cx - 0.5, y0 + (nodes[0] + 0.5) * cy - 0.5], axis=1)
+        with _THREADPOOLS.limit(limits=1, user_api="blas"):
+            spline = ThinPlateSpline.fit(to_pts, from_pts - to_pts, smoothing=config.smoothing)
+            flow[nodes] = spline(xy, dtype=np.float32) * mask[nodes][:, None]  # float32: < 0.1 px error
+    return _CoarseField(roi=(x0, y0, x1, y1), flow=flow, mask=mask, cell=(cx, cy))
+
+
+def dense_backward_flow(
+    source: np.ndarray,
+    target: np.ndarray,
+    shape: tuple[int, int],
+    config: WarpConfig | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The masked dense backward flow that moves `source` landmarks to `target` (after `apply_safety`).
+
+    Args:
+        source, target: (478, 2|3) landmarks in pixels of an image of `shape` (height, width).
+    Returns:
+        flow (H, W, 2) float32 pixels (0 outside the mask), mask (H, W) float32 in [0, 1].
+    """
+    config = config or WarpConfig()
+    safe = apply_safety(source, target, config)
+    coarse = _coarse_field(_xy(source, "source"), safe, shape, config)
+    flow, mask, _ = _full_resolution(coarse, shape)
+    return flow, mask
+
+
+def _full_resolution(coarse: _CoarseField, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, tuple]:
+    x0, y0, x1, y1 = coarse.roi
+    flow = np.zeros((*shape, 2), np.float32)
+    mask = np.zeros(shape, np.float32)
+    region = (slice(y0, y1), slice(x0, x1))
+    flow[region] = cv2.resize(coarse.flow, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    mask[region] = cv2.resize(coarse.mask, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    return flow, mask, region
+
+
+def warp_face(
+    image: np.ndarray,
+    source: np.ndarray,
+    target: np.ndarray,
+    config: WarpConfig | None = None,
+) -> WarpResult:
+    """Warp the photo so the face's `source` landmarks move to `target` (full resolution, feathered).
+
+    Args:
+        image: (H, W, 3) uint8 RGB photo.
+        source: (478, 2|3) the photo's landmarks in pixels (Face.landmarks).
+        target: (478, 2|3) where they should go (e.g. from the blendshape basis).
+        config: WarpConfig; the default is the tuned one.
+    Returns:
+        WarpResult with the edited photo, the flow, the mask, the safe target and fold diagnostics.
+    """
+    config = config or WarpConfig()
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"image must be an (H, W, 3) uint8 RGB array, got {image.shape} {image.dtype}.")
+    src = _xy(source, "source")
+    safe = apply_safety(src, target, config)
+    shape = image.shape[:2]
+    coarse = _coarse_field(src, safe, shape, config)
+    flow, mask, region = _full_resolution(coarse, shape)
+
+    x0, y0, x1, y1 = coarse.roi
+    map_x = flow[region][..., 0] + np.arange(x0, x1, dtype=np.float32)[None, :]
+    map_y = flow[region][..., 1] + np.arange(y0, y1, dtype=np.float32)[:, None]
+    out = image.copy()
+    out[region] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    mouth_alpha = None
+    if config.mouth is not None:
+        out, mouth_alpha = synthesize_mouth_interior(out, src, safe, flow, config.mouth)
+
+    det = jacobian_determinant(coarse.flow, spacing=float(np.mean(coarse.cell)))
+    face = coarse.mask > 0.01
+    raw_folds = float((det[face] <= 0).mean()) if face.any() else 0.0
+    if mouth_alpha is not None:  # the coarse nodes' centres, looked up in the full-resolution opacity
+        ny, nx = coarse.mask.shape
+        rows = np.round(y0 + (np.arange(ny) + 0.5) * coarse.cell[1] - 0.5).astype(int)
+        cols = np.round(x0 + (np.arange(nx) + 0.5) * coarse.cell[0] - 0.5).astype(int)
+        rows, cols = np.clip(rows, 0, shape[0] - 1), np.clip(cols, 0, shape[1] - 1)
+        face &= mouth_alpha[np.ix_(rows, cols)] < 0.5
+    folds = float((det[face] <= 0).sum() / max(int((coarse.mask > 0.01).sum()), 1))
+    min_det = float(det[face].min()) if face.any() else 1.0
+    if folds > 0:
+        logger.info("The warp folds over on %.2f%% of the face (min Jacobian %.3f).", 100 * folds, min_det)
+    return WarpResult(
+        image=out,
+        flow=flow,
+        mask=mask,
+        target=safe,
+        fold_fraction=folds,
+        min_jacobian=min_det,
+        raw_fold_fraction=raw_folds,
+        mouth_alpha=mouth_alpha,
+    )

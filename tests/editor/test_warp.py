@@ -1,0 +1,309 @@
+"""The landmark-driven warp: anchors, safety, fold detection, mouth interior (synthetic + one real face)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from editor.landmark_indices import NUM_LANDMARKS, as_array, face_mesh_indices
+from editor.mouth import synthesize_mouth_interior
+from editor.warp import (
+    WarpConfig,
+    apply_safety,
+    control_points,
+    dense_backward_flow,
+    face_polygon,
+    warp_face,
+)
+
+IDX = face_mesh_indices()
+
+
+def synthetic_landmarks(
+    centre: tuple[float, float] = (200.0, 210.0), half_width: float = 90.0, lip_gap: float = 0.6
+) -> np.ndarray:
+    """A plausible (478, 2) MediaPipe layout: oval, eyes, irises and lips in place, the rest scattered."""
+    cx, cy = centre
+    a, b = half_width, 1.3 * half_width
+    pts = np.full((NUM_LANDMARKS, 2), np.nan)
+    angles = np.deg2rad(-90 + 10 * np.arange(36))  # from the top of the forehead, clockwise on screen
+    pts[as_array(IDX.face_oval)] = np.stack([cx + a * np.cos(angles), cy + b * np.sin(angles)], axis=1)
+
+    def chain(indices, left, right, bulge):
+        t = np.linspace(0, 1, len(indices))
+        xs = left[0] + t * (right[0] - left[0])
+        ys = left[1] + t * (right[1] - left[1]) + bulge * np.sin(np.pi * t)
+        pts[as_array(indices)] = np.stack([xs, ys], axis=1)
+
+    my = cy + 0.45 * b
+    chain(IDX.outer_lip_upper, (cx - 0.33 * a, my), (cx + 0.33 * a, my), -0.13 * a)
+    chain(IDX.outer_lip_lower, (cx - 0.33 * a, my), (cx + 0.33 * a, my), 0.15 * a)
+    chain(IDX.inner_lip_upper, (cx - 0.3 * a, my), (cx + 0.3 * a, my), -lip_gap / 2)
+    chain(IDX.inner_lip_lower, (cx - 0.3 * a, my), (cx + 0.3 * a, my), lip_gap / 2)
+    ey = cy - 0.15 * b
+    for upper, lower, iris, ex, outer_sign in (
+        (IDX.right_eye_upper, IDX.right_eye_lower, IDX.right_iris, cx - 0.4 * a, -1),  # image left
+        (IDX.left_eye_upper, IDX.left_eye_lower, IDX.left_iris, cx + 0.4 * a, +1),
+    ):
+        outer, inner = (ex + outer_sign * 0.18 * a, ey), (ex - outer_sign * 0.18 * a, ey)
+        chain(upper, outer, inner, -0.08 * a)
+        chain(lower, outer, inner, 0.06 * a)
+        ring = [(0, 0), (0.05 * a, 0), (0, -0.05 * a), (-0.05 * a, 0), (0, 0.05 * a)]
+        pts[as_array(iris)] = [(ex + dx, ey + dy) for dx, dy in ring]
+    rng = np.random.default_rng(0)
+    placed = pts[~np.isnan(pts[:, 0])]
+    for i in np.flatnonzero(np.isnan(pts[:, 0])):
+        while True:
+            r, t = 0.85 * np.sqrt(rng.uniform()), rng.uniform(0, 2 * np.pi)
+            p = np.array([cx + a * r * np.cos(t), cy + b * r * np.sin(t)])
+            if np.min(np.linalg.norm(placed - p, axis=1)) > 3.0:
+                break
+        pts[i] = p
+        placed = np.vstack([placed, p])
+    return pts
+
+
+def textured_image(height: int = 420, width: int = 400) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    noise = cv2.GaussianBlur(rng.uniform(0, 255, (height, width, 3)).astype(np.float32), (0, 0), 2.0)
+    ys, xs = np.mgrid[0:height, 0:width]
+    base = np.stack([xs * 0.4, ys * 0.4, np.full_like(xs, 120)], axis=-1)
+    return np.clip(0.5 * noise + base, 0, 255).astype(np.uint8)
+
+
+def inside(polygon: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def open_mouth_target(source: np.ndarray, amount: float) -> np.ndarray:
+    """A jaw drop: the lower lip, chin and everything below the lips down by up to `amount` pixels."""
+    target = source.copy()
+    left, right = source[IDX.inner_lip_upper[0]], source[IDX.inner_lip_upper[-1]]
+    half = (right[0] - left[0]) / 2
+    seam_y = left[1]
+    lower = np.zeros(NUM_LANDMARKS, bool)
+    lower[as_array(IDX.inner_lip_lower[1:-1] + IDX.outer_lip_lower[1:-1])] = True
+    below = lower | (source[:, 1] > seam_y + 4)
+    dx = np.abs(source[:, 0] - (left[0] + half)) / half
+    across = np.where(lower, np.cos(np.clip(dx, 0, 1) * np.pi / 2) ** 0.7, np.exp(-(dx**2) / 2))
+    target[below, 1] += amount * across[below]
+    return target
+
+
+# --- index sets -------------------------------------------------------------------------------------
+
+
+def test_index_chains_come_from_mediapipe_and_face_each_other():
+    assert len(IDX.face_oval) == 36 and IDX.face_oval[0] == 10
+    assert IDX.inner_lip_upper[0] == IDX.inner_lip_lower[0] == 78
+    assert IDX.inner_lip_upper[-1] == IDX.inner_lip_lower[-1] == 308
+    assert 13 in IDX.inner_lip_upper and 14 in IDX.inner_lip_lower
+    assert len(IDX.inner_lip_loop) == 20 and len(set(IDX.inner_lip_loop)) == 20
+    assert len(IDX.right_eye_upper) == len(IDX.right_eye_lower) == 9 and 159 in IDX.right_eye_upper
+    assert IDX.right_iris[0] == 468 and IDX.left_iris[0] == 473 and len(IDX.eyelids) == 32
+
+
+# --- identity, landing, anchors -----------------------------------------------------------------------
+
+
+def test_zero_displacement_returns_the_identical_image():
+    image = textured_image()
+    pts = synthetic_landmarks()
+    result = warp_face(image, pts, pts)
+    np.testing.assert_array_equal(result.image, image)
+    assert not result.flow.any()
+    assert result.fold_fraction == 0.0 and not result.folded
+    assert not result.mouth_alpha.any()
+
+
+def test_a_moved_region_lands_where_asked():
+    """A dot in the middle of the face follows the landmarks around it to the requested place."""
+    pts = synthetic_landmarks()
+    dot = np.array([200.0, 200.0])
+    image = np.full((420, 400, 3), 128, np.uint8)
+    cv2.circle(image, tuple(int(v) for v in dot), 4, (0, 0, 0), -1, lineType=cv2.LINE_AA)
+    shift = np.array([6.0, -4.0])
+    near = np.linalg.norm(pts - dot, axis=1) < 40
+    target = pts.copy()
+    target[near] += shift
+    result = warp_face(image, pts, target, WarpConfig(mouth=None))
+
+    def centroid(img):
+        weight = np.clip(128.0 - img[..., 0].astype(float), 0, None)  # the dot only
+        ys, xs = np.mgrid[: img.shape[0], : img.shape[1]]
+        return np.array([(xs * weight).sum(), (ys * weight).sum()]) / weight.sum()
+
+    np.testing.assert_allclose(centroid(result.image), dot + shift, atol=0.5)
+    assert result.fold_fraction == 0.0
+
+
+def test_pixels_outside_the_anchor_ring_never_change():
+    image = textured_image()
+    pts = synthetic_landmarks()
+    rng = np.random.default_rng(2)
+    target = pts + rng.normal(0, 3.0, pts.shape)  # jitter every point, oval included
+    target[as_array(IDX.face_oval)] += 8.0  # and push the outline hard
+    config = WarpConfig()
+    result = warp_face(image, pts, target, config)
+    ring = inside(face_polygon(pts, min(config.anchor_scales)), image.shape[:2])
+    assert (result.image != image).any()
+    np.testing.assert_array_equal(result.image[~ring], image[~ring])
+    assert not result.flow[~ring].any()
+    assert not result.mask[~ring].any()
+
+
+def test_mask_is_one_on_the_inner_face_and_feathered_to_zero():
+    pts = synthetic_landmarks()
+    _, mask = dense_backward_flow(pts, pts, (420, 400))
+    assert mask.dtype == np.float32 and mask.min() >= 0 and mask.max() <= 1
+    eyes_mouth = as_array((*IDX.inner_lip_loop, *IDX.eye_loop("left"), *IDX.eye_loop("right")))
+    assert (mask[pts[eyes_mouth, 1].round().astype(int), pts[eyes_mouth, 0].round().astype(int)] > 0.99).all()
+    oval = face_polygon(pts, 1.0)
+    values = mask[np.clip(oval[:, 1].round().astype(int), 0, 419), oval[:, 0].round().astype(int)]
+    assert 0.0 < values.mean() < 1.0  # the outline lies on the feathered ramp
+
+
+def test_config_rejects_a_mask_reaching_past_the_anchors():
+    with pytest.raises(ValueError, match="mask_scale"):
+        WarpConfig(mask_scale=1.4, anchor_scales=(1.35, 1.6))
+
+
+def test_bad_landmark_shapes_are_rejected():
+    pts = synthetic_landmarks()
+    with pytest.raises(ValueError, match="478"):
+        warp_face(textured_image(), pts[:468], pts[:468])
+    with pytest.raises(ValueError, match="uint8"):
+        warp_face(textured_image().astype(np.float32), pts, pts)
+
+
+# --- safety -------------------------------------------------------------------------------------------
+
+
+def _gaps(points: np.ndarray, upper, lower) -> np.ndarray:
+    return points[as_array(lower[1:-1]), 1] - points[as_array(upper[1:-1]), 1]
+
+
+def test_lips_never_cross_after_clamping():
+    pts = synthetic_landmarks(lip_gap=6.0)
+    target = pts.copy()
+    target[as_array(IDX.inner_lip_lower[1:-1]), 1] -= 25.0  # the lower lip pushed through the upper
+    assert (_gaps(target, IDX.inner_lip_upper, IDX.inner_lip_lower) < 0).all()
+    safe = apply_safety(pts, target)
+    gaps = _gaps(safe, IDX.inner_lip_upper, IDX.inner_lip_lower)
+    mouth_width = pts[308, 0] - pts[78, 0]
+    assert (gaps >= 0.02 * mouth_width - 1e-9).all()  # the default lip_min_gap, below the 6 px source gap
+    result = warp_face(textured_image(), pts, target)
+    assert result.raw_fold_fraction == 0.0
+
+
+def test_clamping_leaves_an_uncrossed_target_alone():
+    pts = synthetic_landmarks(lip_gap=2.0)
+    target = open_mouth_target(pts, 20.0)
+    safe = apply_safety(pts, target)
+    lips = as_array((*IDX.inner_lip_upper, *IDX.inner_lip_lower))
+    np.testing.assert_allclose(safe[lips], target[lips])
+
+
+def test_eyelids_never_cross_and_their_motion_scales():
+    pts = synthetic_landmarks()
+    target = pts.copy()
+    target[as_array(IDX.right_eye_upper[1:-1]), 1] += 30.0  # upper lid far below the lower one
+    safe = apply_safety(pts, target)
+    assert (_gaps(safe, IDX.right_eye_upper, IDX.right_eye_lower) > 0).all()
+    target = pts.copy()
+    target[as_array(IDX.left_eye_upper), 1] -= 4.0  # open the eye
+    half = apply_safety(pts, target, WarpConfig(eyelid_scale=0.5))
+    lid = as_array(IDX.left_eye_upper)
+    np.testing.assert_allclose(half[lid, 1], pts[lid, 1] - 2.0)
+
+
+def test_only_the_iris_centres_are_control_points_and_they_stay_put():
+    pts = synthetic_landmarks()
+    target = pts.copy()
+    target[as_array(IDX.left_iris)] += 5.0
+    safe = apply_safety(pts, target)
+    np.testing.assert_allclose(safe[as_array(IDX.left_iris)], pts[as_array(IDX.left_iris)])
+    to_pts, from_pts = control_points(pts, safe)
+    for i in IDX.right_iris[1:] + IDX.left_iris[1:]:
+        assert not np.any(np.all(np.isclose(to_pts, pts[i]), axis=1))
+    for i in (468, 473):
+        assert np.any(np.all(np.isclose(to_pts, pts[i]), axis=1))
+    # A lid closing over the iris centre releases it, so the lid can pass.
+    target[as_array(IDX.left_eye_upper[1:-1]), 1] += 9.0
+    to_pts, _ = control_points(pts, apply_safety(pts, target))
+    assert not np.any(np.all(np.isclose(to_pts, pts[473]), axis=1))
+
+
+def test_fold_over_is_detected_and_reported():
+    pts = synthetic_landmarks()
+    target = pts.copy()
+    mid = 200.0
+    face = np.linalg.norm((pts - [200, 210]) / [60, 80], axis=1) < 1  # the inner face, not the oval
+    target[face & (pts[:, 0] < mid), 0] += 35.0  # left half through the right half
+    target[face & (pts[:, 0] >= mid), 0] -= 35.0
+    result = warp_face(textured_image(), pts, target, WarpConfig(mouth=None))
+    assert result.folded and result.fold_fraction > 0.01 and result.min_jacobian < 0
+
+
+# --- mouth interior -----------------------------------------------------------------------------------
+
+
+def test_mouth_synthesis_darkens_only_inside_the_opened_lips():
+    pts = synthetic_landmarks(lip_gap=0.6)
+    image = np.full((420, 400, 3), (190, 140, 130), np.uint8)
+    target = open_mouth_target(pts, 24.0)
+    plain = warp_face(image, pts, target, WarpConfig(mouth=None))
+    painted = warp_face(image, pts, target)
+    polygon = painted.target[as_array(IDX.inner_lip_loop)]
+    opening = inside(polygon, image.shape[:2]).astype(np.uint8)
+    near = cv2.dilate(opening, np.ones((7, 7), np.uint8)).astype(bool)  # the polygon and its soft edge
+    changed = np.any(painted.image != plain.image, axis=-1)
+    assert changed.any()
+    assert not changed[~near].any()
+    assert not painted.mouth_alpha[~near].any()
+    core = inside(polygon, image.shape[:2]) & (painted.mouth_alpha > 0.9)
+    assert core.sum() > 100
+    assert painted.image[core].mean() < 0.6 * plain.image[core].mean()
+    assert painted.fold_fraction == 0.0
+
+
+def test_no_mouth_is_painted_when_the_lips_do_not_part():
+    pts = synthetic_landmarks(lip_gap=0.6)
+    target = pts.copy()
+    target[as_array(IDX.outer_lip_upper + IDX.outer_lip_lower), 0] *= 1.02  # widen without opening
+    result = warp_face(textured_image(), pts, target)
+    assert not result.mouth_alpha.any()
+
+
+def test_real_interior_that_is_only_moved_is_kept():
+    """A mouth already open and translated, not stretched, keeps its own pixels."""
+    pts = synthetic_landmarks(lip_gap=14.0)
+    image = textured_image()
+    target = pts.copy()
+    near = np.linalg.norm(pts - pts[13:15].mean(axis=0), axis=1) < 50
+    target[near, 1] += 3.0
+    flow, _ = dense_backward_flow(pts, target, image.shape[:2])
+    _, alpha = synthesize_mouth_interior(image, pts, apply_safety(pts, target), flow)
+    assert alpha.max() < 0.05
+
+
+# --- one real photo -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_face_smile_warp_is_fold_free_and_keeps_the_background(sample_rgb, sample_face):
+    pts = sample_face.landmarks[:, :2].astype(np.float64)
+    width = np.linalg.norm(pts[291] - pts[61])
+    target = pts.copy()
+    for corner, side in ((61, -1.0), (291, 1.0)):
+        weight = np.exp(-np.sum((pts - pts[corner]) ** 2, axis=1) / (0.35 * width) ** 2)
+        target += weight[:, None] * np.array([side * 0.1 * width, -0.08 * width])
+    result = warp_face(sample_rgb, pts, target)
+    assert result.fold_fraction == 0.0
+    ring = inside(face_polygon(pts, 1.35), sample_rgb.shape[:2])
+    np.testing.assert_array_equal(result.image[~ring], sample_rgb[~ring])
+    corner = np.round(pts[291]).astype(int)
+    assert np.abs(result.image.astype(int) - sample_rgb.astype(int))[corner[1] - 5 : corner[1] + 5].max() > 10
