@@ -134,16 +134,31 @@ def warp_affine(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) ->
     Uses area-style prefiltering when shrinking (so small crops of big photos do not alias) and
     bilinear interpolation otherwise.
     """
+    matrix = np.asarray(matrix, dtype=np.float64)
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    source = image
-    if scale < 0.5:
-        # Shrink with INTER_AREA first, then do the (now mild) affine warp.
-        factor = 1.0 / (2.0 * scale)
-        small_size = (max(1, round(image.shape[1] / factor)), max(1, round(image.shape[0] / factor)))
-        source = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
-        pre = np.diag([small_size[0] / image.shape[1], small_size[1] / image.shape[0]])
-        matrix = np.hstack([matrix[:, :2] @ np.linalg.inv(pre), matrix[:, 2:]])
-    return cv2.warpAffine(source, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if scale >= 0.5:
+        return cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Shrinking: cut the part of the photo the output covers (plus a margin), shrink it with INTER_AREA
+    # to twice the output resolution, then do the (now mild) affine warp. Same result as shrinking the
+    # whole photo, at a fraction of the cost on large photos.
+    height, width = image.shape[:2]
+    corners = transform_points(
+        np.array([[0, 0], [size[0], 0], [0, size[1]], [size[0], size[1]]]), invert_affine(matrix)
+    )
+    margin = 2.0 / scale
+    x0, y0 = np.maximum(np.floor(corners.min(axis=0) - margin).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(axis=0) + margin).astype(int), (width, height))
+    if x1 - x0 < 2 or y1 - y0 < 2:  # the output lies outside the photo: nothing to prefilter
+        return cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    region = image[y0:y1, x0:x1]
+    factor = 2.0 * scale
+    small_size = (max(1, round(region.shape[1] * factor)), max(1, round(region.shape[0] * factor)))
+    small = cv2.resize(region, small_size, interpolation=cv2.INTER_AREA)
+    # (3, 3) photo -> small-region pixels.
+    to_small = np.diag([small_size[0] / region.shape[1], small_size[1] / region.shape[0], 1.0])
+    to_small[:2, 2] = -np.array([x0, y0]) * np.diag(to_small)[:2]
+    combined = np.vstack([matrix, [0, 0, 1]]) @ np.linalg.inv(to_small)
+    return cv2.warpAffine(small, combined[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def feathered_mask(size: int, *, inset: float = 0.06, feather: float = 0.08) -> np.ndarray:
