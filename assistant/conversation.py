@@ -209,7 +209,10 @@ class Conversation:
         edits = self.current.by_attribute()
         changed: dict[str, EditRequest | None] = {}
         action = "edit"
-        last = self._last_edit() if result.instead else None
+        # "sad instead" takes the previous edit turn back; "pink lipstick instead" (an attribute already
+        # in the state) just replaces that attribute
+        renames = result.instead and not any(r.attribute in edits for r in result.requests)
+        last = self._last_edit() if renames else None
         if last is not None:
             # take the previous edit turn back first
             for name, previous in last.changed.items():
@@ -231,7 +234,7 @@ class Conversation:
                 if request.value is not None:
                     update["value"] = request.value
                 edits[name] = old.scaled(factors[vocab.band_of(request.strength)]).model_copy(update=update)
-            elif old is not None and old.strength > 0 > request.strength:
+            elif old is not None and old.strength > 0 > request.strength and not result.instead:
                 del edits[name]  # "stop smiling" after "make her smile": back to the original
             else:
                 edits[name] = request

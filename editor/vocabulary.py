@@ -206,6 +206,8 @@ COLOURS: MappingProxyType[str, str] = MappingProxyType(
         "platinum blonde": "platinum",
         "red": "red",
         "ginger": "red",
+        "redhead": "red",
+        "redheaded": "red",
         "auburn": "auburn",
         "copper": "auburn",
         "grey": "grey",
@@ -299,7 +301,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "happy|happier|happiest|happiness|smile|smiles|smiling|smiled|smiley|smily|grin|grins|grinning"
         "|joy|joyful|joyous|cheerful|cheery|glad|delighted|beaming|beam|laugh|laughing|laughs|pleased"
         "|jolly|merry|ecstatic|elated|overjoyed|thrilled|content|contented|upbeat|chuffed|giddy"
-        "|excited|radiant|bright smile|sunny",
+        "|excited|radiant|bright smile|sunny|amused",
         examples=(
             "make her look happy",
             "give him a big smile",

@@ -89,6 +89,7 @@ class _Lexicon:
     intensity: re.Pattern[str]
     colour_noun: re.Pattern[str]
     words: frozenset[str] = field(default_factory=frozenset)
+    meanings: dict[str, str] = field(default_factory=dict)  # word -> attribute or band it means
 
 
 def _build_lexicon() -> _Lexicon:
@@ -120,12 +121,16 @@ def _build_lexicon() -> _Lexicon:
     words |= set(re.findall(r"[a-z]{4,}", " ".join(p for _, p in pt.COMMAND_PATTERNS)))
     words |= set(re.findall(r"[a-z]{4,}", pt.NEGATORS_BEFORE + pt.RELATIVE_BEFORE))
     words |= {"eyebrows", "eyes", "mouth", "nose", "lips", "instead", "percent", "steps", "expression"}
+    meanings = {w: vocab.INTENSITY_WORDS[w] for w in vocab.INTENSITY_WORDS if " " not in w}
+    for item in vocab.ATTRIBUTES:
+        meanings |= {w: item.name for w in item.aliases if " " not in w}
     return _Lexicon(
         alias=re.compile("|".join(groups)),
         alias_targets=targets,
         intensity=re.compile(intensity),
         colour_noun=re.compile(colour_noun),
         words=frozenset(w for w in words if w.isalpha()),
+        meanings=meanings,
     )
 
 
@@ -152,7 +157,7 @@ class OfflineParser:
             except FacechatError as error:
                 logger.warning("Sentence embeddings unavailable, parsing with rules only: %s", error)
                 self.notes = ("sentence-embedding model unavailable; rules only",)
-        self.typos = TypoCorrector(self.lexicon.words, english)
+        self.typos = TypoCorrector(self.lexicon.words, english, self.lexicon.meanings)
         self._prototype_labels: list[str | None] = []
         self._prototypes = np.zeros((0, 1), dtype=np.float32)
         if self.encoder is not None:
@@ -182,6 +187,7 @@ class OfflineParser:
                 "rel_after": pt.RELATIVE_AFTER,
                 "steps": pt.STEPS_PATTERN,
                 "years": pt.YEARS_PATTERN,
+                "as_possible": pt.AS_POSSIBLE_PATTERN,
                 "percent": pt.PERCENT_PATTERN,
                 "out_of": pt.OUT_OF_PATTERN,
                 "number": pt.NUMBER_PATTERN,
@@ -219,6 +225,7 @@ class OfflineParser:
             sign = 1.0 if years.group("dir") == "older" else -1.0
             found.append(_Found(vocab.YEARS_ATTRIBUTE, sign, None, None, number, False, False))
             norm = (norm[: years.start()] + " " + norm[years.end() :]).strip()
+        unmatched: list[str] = []  # clauses with content but no vocabulary word: for the embedder
         for clause in self._re["split"].split(norm):
             clause = clause.strip()
             if not clause:
@@ -239,7 +246,9 @@ class OfflineParser:
             elif band:
                 bands.append(band)
             elif self.encoder is not None and self._has_content(clause):
-                found += self._embed_clause(clause)
+                unmatched.append(clause)
+        if unmatched:
+            found += self._embed_clauses(unmatched)
         if not found and not clause_commands:
             if self._re["satisfied"].search(norm) or self._re["small_talk"].search(norm):
                 return ParseResult(reply=replies.SMALL_TALK_REPLY, notes=tuple(notes))
@@ -271,20 +280,30 @@ class OfflineParser:
             matches.append(_Match(name, sign, m.start(), m.end()))
         for m in matches:
             residual = residual[: m.start] + "#" * (m.end - m.start) + residual[m.end :]
-        # intensity words outside the attribute phrases
-        band = None
-        best = -1
+        # intensity words outside the attribute phrases; each qualifies the attribute after it (or,
+        # when none follows, the one before it: "smile a bit")
+        intensities: list[tuple[int, str, int]] = []  # (position, band, phrase length)
+        around = self._re["as_possible"].search(residual)
+        if around:
+            intensities.append((around.start(), "extreme", 99))
         for m in self.lexicon.intensity.finditer(residual):
             phrase = m.group(0)
-            if len(phrase) > best:
-                band, best = vocab.INTENSITY_WORDS[phrase], len(phrase)
+            intensities.append((m.start(), vocab.INTENSITY_WORDS[phrase], len(phrase)))
             residual = residual[: m.start()] + "~" * (m.end() - m.start()) + residual[m.end() :]
+        band = max(intensities, key=lambda i: i[2])[1] if intensities else None
         number = self._number(residual)
         if not matches:
             return [], band
         matches.sort(key=lambda m: m.start)
         # value-carrying attributes take the first colour word anywhere in the clause
         colour = re.search(r"\b(" + _alternation([re.escape(c) for c in vocab.COLOURS]) + r")\b", clause)
+        bands: list[str | None] = [None] * len(matches)
+        lengths = [-1] * len(matches)
+        for position, item_band, length in intensities:
+            following = [i for i, m in enumerate(matches) if m.start >= position]
+            target = following[0] if following else len(matches) - 1
+            if len(matches) == 1 or length > lengths[target]:
+                bands[target], lengths[target] = item_band, max(length, lengths[target])
         out: list[_Found] = []
         for index, m in enumerate(matches):
             before = residual[(matches[index - 1].end if index else 0) : m.start]
@@ -300,7 +319,13 @@ class OfflineParser:
                 value = vocab.COLOURS[colour.group(1)]
             out.append(
                 _Found(
-                    m.attribute, m.sign * (-1.0 if negated else 1.0), value, band, number, relative, negated
+                    m.attribute,
+                    m.sign * (-1.0 if negated else 1.0),
+                    value,
+                    bands[index],
+                    number,
+                    relative,
+                    negated,
                 )
             )
         return out, band
@@ -332,27 +357,33 @@ class OfflineParser:
         words = re.findall(r"[a-z]+", clause)
         return any(w not in pt.FILLER_WORDS and w not in vocab.INTENSITY_WORDS for w in words)
 
-    def _embed_clause(self, clause: str) -> list[_Found]:
-        """The attribute whose example sentences are clearly closest to ``clause``, if any."""
-        vector = self.encoder.encode([clause])[0]  # type: ignore[union-attr]  # (384,)
-        similarity = self._prototypes @ vector  # (P,)
-        best_attr, best_attr_score, best_off = None, -1.0, -1.0
-        for label, score in zip(self._prototype_labels, similarity.tolist(), strict=True):
-            if label is None:
-                best_off = max(best_off, score)
-            elif score > best_attr_score:
-                best_attr, best_attr_score = label, score
-        logger.debug(
-            "embedding match %r -> %s %.2f (off-topic %.2f)", clause, best_attr, best_attr_score, best_off
-        )
-        if (
-            best_attr is None
-            or best_attr_score < EMBED_MIN_SIMILARITY
-            or best_attr_score < best_off + EMBED_MARGIN
-        ):
-            return []
-        negated = bool(re.match(r"(do not|not|no|stop|never)\b", clause))
-        return [_Found(best_attr, -1.0 if negated else 1.0, None, None, None, False, negated)]
+    @staticmethod
+    def _content(text: str) -> str:
+        """``text`` without filler and intensity words ("look like she saw a ghost" -> "saw ghost")."""
+        words = [
+            w
+            for w in re.findall(r"[a-z']+", text.lower())
+            if w not in pt.FILLER_WORDS and w not in vocab.INTENSITY_WORDS
+        ]
+        return " ".join(words) or text
+
+    def _embed_clauses(self, clauses: list[str]) -> list[_Found]:
+        """For each clause, the attribute whose example sentences are clearly closest, if any."""
+        vectors = self.encoder.encode([self._content(c) for c in clauses])  # type: ignore[union-attr]  # (C, 384)
+        similarity = vectors @ self._prototypes.T  # (C, P)
+        off_topic = np.array([label is None for label in self._prototype_labels])
+        out = []
+        for clause, row in zip(clauses, similarity, strict=True):
+            best_off = float(row[off_topic].max()) if off_topic.any() else -1.0
+            scores = np.where(off_topic, -np.inf, row)
+            best = int(np.argmax(scores))
+            label, score = self._prototype_labels[best], float(scores[best])
+            logger.debug("embedding match %r -> %s %.2f (off-topic %.2f)", clause, label, score, best_off)
+            if label is None or score < EMBED_MIN_SIMILARITY or score < best_off + EMBED_MARGIN:
+                continue
+            negated = bool(re.match(r"(do not|not|no|stop|never)\b", clause))
+            out.append(_Found(label, -1.0 if negated else 1.0, None, None, None, False, negated))
+        return out
 
     # ------------------------------------------------------------------ result
     def _assemble(

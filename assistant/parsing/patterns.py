@@ -251,6 +251,23 @@ FILLER_WORDS = frozenset(
         "okay",
         "ok",
         "keep",
+        "wife",
+        "husband",
+        "friend",
+        "mum",
+        "mom",
+        "dad",
+        "mother",
+        "father",
+        "son",
+        "daughter",
+        "brother",
+        "sister",
+        "boyfriend",
+        "girlfriend",
+        "baby",
+        "someone",
+        "something",
         "keeping",
         "still",
         "get",
@@ -271,7 +288,9 @@ STEPS_PATTERN = (
     r"\b(?:in|with|over|using|use|take|at)?\s*(\d{1,3})\s*(?:steps?|frames?|stages?|iterations?)\b"
 )
 #: "N years older/younger".
-YEARS_PATTERN = r"\b(\d{1,3})\s*(?:years?|yrs?)\b(?:\s*(?:old|of age))?\s*(?P<dir>older|younger)?"
+YEARS_PATTERN = r"\b(\d{1,3})\s*(?:years?|yrs?)\b(?:\s*(?:old|of age)\b)?\s*(?P<dir>older|younger)?"
+#: "as happy as possible", "as wide as you can": the extreme band.
+AS_POSSIBLE_PATTERN = r"\bas [#a-z' -]{1,40}? as (possible|you can|it gets|can be|humanly possible)\b"
 #: Explicit strength numbers: percent, "N out of 10", "N/10", plain decimals.
 PERCENT_PATTERN = r"(-?\d+(?:\.\d+)?)\s*percent\b"
 OUT_OF_PATTERN = r"(-?\d+(?:\.\d+)?)\s*(?:out of|/)\s*(10|5|100)\b"

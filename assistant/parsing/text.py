@@ -9,7 +9,7 @@ English), so "suprised" -> "surprised" but "made" never becomes "mad".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 #: Whole-phrase rewrites applied after lower-casing, before tokenising (regex -> replacement).
 _REWRITES: tuple[tuple[str, str], ...] = (
@@ -132,11 +132,15 @@ class TypoCorrector:
     """Correct misspelt words towards ``targets`` (the parser's own words), sparing real English words.
 
     ``english`` is a set of known words never corrected. Words shorter than 4 letters are left alone;
-    words of 4-7 letters may move one edit, longer words two.
+    words of 4-7 letters may move one edit, longer words two. ``groups`` maps targets to what they mean
+    (an attribute, a band): a tie between equally close targets that mean the same thing is no ambiguity.
     """
 
-    def __init__(self, targets: Iterable[str], english: Iterable[str] = ()) -> None:
+    def __init__(
+        self, targets: Iterable[str], english: Iterable[str] = (), groups: Mapping[str, str] | None = None
+    ) -> None:
         self.targets = frozenset(t for t in targets if t.isalpha())
+        self.groups = dict(groups or {})
         self.english = frozenset(english) | self.targets
         self._index: dict[str, set[str]] = {}
         for target in self.targets:
@@ -168,6 +172,10 @@ class TypoCorrector:
             found |= self._index.get(deleted, set())
         scored = sorted((_distance(squeezed, t), t) for t in found)
         scored = [(d, t) for d, t in scored if d <= depth]
-        if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
-            return word  # nothing close, or ambiguous: leave it
-        return scored[0][1]
+        if not scored:
+            return word
+        tied = [t for d, t in scored if d == scored[0][0]]
+        meanings = {self.groups.get(t) for t in tied}
+        if len(tied) > 1 and (len(meanings) > 1 or None in meanings):
+            return word  # ambiguous: leave it
+        return tied[0]

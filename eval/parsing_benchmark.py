@@ -1,0 +1,141 @@
+"""Parsing benchmark: ``python -m eval.parsing_benchmark [--llm] [--failures] [--json OUT]``.
+
+Runs every single message of ``eval/parsing/singles.yaml`` through the parser and every dialogue of
+``eval/parsing/dialogues.yaml`` through a `Conversation`, and prints slot accuracy (attribute, strength
+band, sign, value, command), whole-turn accuracy and the warm per-turn latency of the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from assistant.conversation import Conversation
+from editor.requests import ParseResult
+from eval.metrics.parsing import Summary, TurnScore, score_requests, summarize
+
+DATA = Path(__file__).resolve().parent / "parsing"
+
+
+def load(name: str) -> list[dict]:
+    """One benchmark file from eval/parsing/."""
+    return yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+
+
+def run_singles(parse: Callable[[str], ParseResult]) -> tuple[list[TurnScore], list[float], list[str]]:
+    """Score every single message; returns scores, per-message seconds, and failure lines."""
+    scores, seconds, failures = [], [], []
+    for item in load("singles.yaml"):
+        expect = item["expect"]
+        start = time.perf_counter()
+        result = parse(item["text"])
+        seconds.append(time.perf_counter() - start)
+        score = score_requests(
+            result.requests,
+            expect.get("requests") or [],
+            predicted_command=result.command,
+            expected_command=expect.get("command"),
+            predicted_instead=result.instead,
+            expected_instead=expect.get("instead"),
+        )
+        scores.append(score)
+        if not score.whole:
+            got = [(r.attribute, round(r.strength, 2), r.value) for r in result.requests]
+            failures.append(
+                f"single {item['text']!r}: {'; '.join(score.problems)} (got {got}, {result.command})"
+            )
+    return scores, seconds, failures
+
+
+def run_dialogues(parse: Callable[[str], ParseResult]) -> tuple[list[TurnScore], list[str]]:
+    """Score the conversation state after every turn of every dialogue."""
+    scores, failures = [], []
+    for dialogue in load("dialogues.yaml"):
+        conversation = Conversation()
+        for turn in dialogue["turns"]:
+            conversation.apply(parse(turn["text"]), turn["text"])
+            score = score_requests(conversation.edits, turn["state"], check_command=False)
+            scores.append(score)
+            if not score.whole:
+                got = [(r.attribute, round(r.strength, 2), r.value) for r in conversation.edits]
+                failures.append(
+                    f"dialogue {dialogue['name']!r} turn {turn['text']!r}: "
+                    f"{'; '.join(score.problems)} (state {got})"
+                )
+    return scores, failures
+
+
+def _format(title: str, summary: Summary) -> str:
+    slots = ", ".join(
+        f"{slot} {summary.slot_accuracy[slot]:.1%} ({c}/{t})"
+        for slot, (c, t) in summary.slot_counts.items()
+        if t
+    )
+    return f"{title}: whole-turn {summary.whole_turn_accuracy:.1%} of {summary.turns} turns; slots: {slots}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the figures; returns 0."""
+    parser = argparse.ArgumentParser(prog="python -m eval.parsing_benchmark", description=__doc__)
+    parser.add_argument(
+        "--llm", action="store_true", help="use the LLM endpoint from FACECHAT_LLM_* variables"
+    )
+    parser.add_argument("--failures", action="store_true", help="list every turn that was wrong")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    if args.llm:
+        from assistant.parsing.llm import LLMParser
+
+        parse = LLMParser.from_env().parse
+        name = "llm"
+    else:
+        from assistant.parsing.offline import default_parser
+
+        start = time.perf_counter()
+        offline = default_parser()
+        cold = time.perf_counter() - start
+        parse = offline.parse
+        name = "offline"
+        sys.stdout.write(f"offline parser loaded in {cold * 1000:.0f} ms\n")
+    single_scores, seconds, single_failures = run_singles(parse)
+    dialogue_scores, dialogue_failures = run_dialogues(parse)
+    singles, dialogues = summarize(single_scores), summarize(dialogue_scores)
+    overall = summarize(single_scores + dialogue_scores)
+    # warm latency: a second pass over the single messages
+    warm = []
+    for item in load("singles.yaml"):
+        start = time.perf_counter()
+        parse(item["text"])
+        warm.append(time.perf_counter() - start)
+    lines = [
+        f"parser: {name}",
+        _format("single messages", singles),
+        _format("dialogue turns", dialogues),
+        _format("all turns", overall),
+        f"warm latency per message: median {statistics.median(warm) * 1000:.2f} ms, "
+        f"p95 {sorted(warm)[int(0.95 * (len(warm) - 1))] * 1000:.2f} ms, max {max(warm) * 1000:.2f} ms",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    if args.failures:
+        sys.stdout.write("\n".join(["", "failures:", *single_failures, *dialogue_failures]) + "\n")
+    if args.json:
+        figures = {
+            "parser": name,
+            "singles": singles.__dict__,
+            "dialogues": dialogues.__dict__,
+            "all": overall.__dict__,
+            "warm_latency_ms": {"median": statistics.median(warm) * 1000, "max": max(warm) * 1000},
+        }
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
