@@ -12,6 +12,8 @@ target's exact vertex offsets at those points (barycentric interpolation). Attac
   point may belong to either lip);
 - eyelid points: the nearest visible skin pixel above (upper lid) or below (lower lid) the eye centre;
 - iris points: the eyeball triangle under the point, so gaze targets move them with the eye;
+- eye corners: the nearest visible skin pixel that a blink barely moves (anny's lid skin reaches the
+  corner, and a blink should not drag the corner down);
 - any other point that lands off the skin: the nearest visible skin pixel.
 
 Build-time only (needs `pip install 'facechat[build]'`); the output is read by `editor.geometry.basis`.
@@ -30,14 +32,24 @@ import numpy as np
 from editor.geometry import anny_render
 from editor.geometry.anny_render import EYE, SKIN, AnnyHead, Camera, Render
 from editor.geometry.basis import BlendshapeBasis, save_basis
-from editor.landmark_indices import LEFT_IRIS_CENTRE, RIGHT_IRIS_CENTRE, face_mesh_indices
+from editor.landmark_indices import (
+    LEFT_EYE_CORNERS,
+    LEFT_IRIS_CENTRE,
+    RIGHT_EYE_CORNERS,
+    RIGHT_IRIS_CENTRE,
+    face_mesh_indices,
+)
 
 logger = logging.getLogger(__name__)
 
 RENDER_SIZE = 512
+BLINKS = ("eyeBlinkLeft", "eyeBlinkRight")
 # Attachment kinds stored in the provenance (counts) and used in logs.
-GENERAL, INNER_LIP_UPPER, INNER_LIP_LOWER, LID_UPPER, LID_LOWER, IRIS, FALLBACK = range(7)
-KIND_NAMES = ("skin", "inner_lip_upper", "inner_lip_lower", "lid_upper", "lid_lower", "iris", "nearest_skin")
+GENERAL, INNER_LIP_UPPER, INNER_LIP_LOWER, LID_UPPER, LID_LOWER, IRIS, EYE_CORNER, FALLBACK = range(8)
+KIND_NAMES = (
+    "skin", "inner_lip_upper", "inner_lip_lower", "lid_upper", "lid_lower", "iris", "eye_corner",
+    "nearest_skin",
+)  # fmt: skip
 
 
 def anny_to_canonical(points: np.ndarray) -> np.ndarray:
@@ -90,6 +102,7 @@ def attach_landmarks(
         (indices.right_eye_upper[1:-1] + indices.left_eye_upper[1:-1], LID_UPPER),
         (indices.right_eye_lower[1:-1] + indices.left_eye_lower[1:-1], LID_LOWER),
         (indices.right_iris + indices.left_iris, IRIS),
+        (RIGHT_EYE_CORNERS + LEFT_EYE_CORNERS, EYE_CORNER),
     ):
         kind[list(chain)] = code
 
@@ -104,10 +117,17 @@ def attach_landmarks(
     lower_lip = skin & (jaw_px > 0.5 * jaw.max())
     eye_centre_y = {side: render.screen[head.eyes[side][0], 1].mean() for side in ("left", "right")}
     rows = np.arange(tri.shape[0])[:, None] + 0.5
+    # Skin a blink barely moves (less than a fifth of the most any blink moves a vertex).
+    blink = np.maximum(
+        *(np.linalg.norm(head.target_offsets[head.target_names.index(n)], axis=1) for n in BLINKS)
+    )
+    blink_tri = blink[head.faces].max(axis=1)
+    still = skin & (np.where(visible, blink_tri[np.maximum(tri, 0)], 0.0) < 0.2 * blink.max())
     masks = {
         INNER_LIP_UPPER: upper_lip,
         INNER_LIP_LOWER: lower_lip,
         IRIS: material == EYE,
+        EYE_CORNER: still,
     }
 
     triangles = np.zeros(len(landmarks_px), dtype=np.int64)

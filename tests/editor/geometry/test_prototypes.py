@@ -1,0 +1,83 @@
+"""Expression prototypes: cover the vocabulary, use known ARKit names, cite FACS, move faces sensibly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from editor import vocabulary
+from editor.geometry import prototypes
+from editor.geometry.basis import load_basis
+from editor.geometry.prototypes import ACTION_UNITS, PROTOTYPES, facs_weights, happy_calibration, prototype
+
+EMOTIONS = ("happy", "sad", "angry", "surprised", "fearful", "disgusted", "contempt")
+LEFT_CORNER, RIGHT_CORNER, CHIN = 291, 61, 152
+LEFT_BROW, RIGHT_BROW = 334, 105  # middle of each brow
+LEFT_UPPER_LID, RIGHT_UPPER_LID = 386, 159
+
+
+def _motion(weights: dict[str, float]) -> np.ndarray:
+    return load_basis().displacement(weights)
+
+
+def test_every_expression_attribute_has_a_prototype():
+    expression = {a.name for a in vocabulary.ATTRIBUTES if a.family == vocabulary.EXPRESSION}
+    assert set(PROTOTYPES) == expression - {"neutral"}  # neutral is removal, measured on the photo
+    assert set(EMOTIONS) <= set(PROTOTYPES)
+
+
+@pytest.mark.parametrize("name", sorted(PROTOTYPES))
+def test_prototypes_use_known_names_and_cite_a_source(name):
+    known = set(load_basis().names)
+    for calibrated in (False, True):
+        weights = prototype(name, calibrated=calibrated)
+        assert weights and set(weights) <= known
+        assert all(np.isfinite(w) and 0 < w <= 1.5 for w in weights.values())
+    assert "FACS" in PROTOTYPES[name].source
+    codes = [code if isinstance(code, int) else int(code[1:]) for code in PROTOTYPES[name].units]
+    assert set(codes) <= set(ACTION_UNITS)
+
+
+def test_module_cites_facs_and_emfacs():
+    doc = prototypes.__doc__
+    assert "Ekman" in doc and "Friesen" in doc and "EMFACS" in doc and "ARFaceAnchor" in doc
+
+
+def test_textbook_happy_is_au6_plus_au12():
+    w = facs_weights("happy")
+    assert w["mouthSmileLeft"] == w["mouthSmileRight"] == 1.0
+    assert w["cheekSquintLeft"] == w["cheekSquintRight"] == 1.0
+
+
+def test_unilateral_prototypes_touch_one_side_only():
+    assert set(prototype("wink_left")) == {"eyeBlinkLeft"}
+    assert set(prototype("wink_right")) == {"eyeBlinkRight"}
+    assert all(name.endswith("Right") for name in prototype("contempt"))
+
+
+def test_unknown_attribute_says_which_exist():
+    with pytest.raises(KeyError, match="expression attributes are"):
+        prototype("glasses")
+
+
+def test_happy_is_calibrated_and_beats_no_edit_on_held_out_people():
+    calibration = happy_calibration()
+    assert calibration is not None
+    assert prototype("happy") == calibration["fitted_weights"] != facs_weights("happy")
+    errors = calibration["test_error"]
+    assert calibration["test_people"] >= 20
+    assert errors["fitted"]["mean"] < errors["no_edit"]["mean"] < errors["textbook"]["mean"]
+
+
+def test_prototype_motion_directions():
+    y = 1  # canonical y points down
+    happy = _motion(prototype("happy"))
+    assert happy[LEFT_CORNER, y] < 0 and happy[RIGHT_CORNER, y] < 0  # corners up
+    sad = _motion(prototype("sad"))
+    assert sad[LEFT_CORNER, y] > 0 and sad[RIGHT_CORNER, y] > 0  # corners down
+    surprised = _motion(prototype("surprised"))
+    assert surprised[LEFT_BROW, y] < -0.03 and surprised[CHIN, y] > 0.1  # brows up, jaw drops
+    angry = _motion(prototype("angry"))
+    assert angry[LEFT_BROW, y] > 0.02 and angry[RIGHT_BROW, y] > 0.02  # brows down
+    closed = _motion(prototype("eyes_closed"))
+    assert closed[LEFT_UPPER_LID, y] > 0.1 and closed[RIGHT_UPPER_LID, y] > 0.1
