@@ -1,0 +1,195 @@
+"""The geometry backend: expressions as blendshape-driven landmark motion, rendered as a dense warp.
+
+No trained network: each request becomes ARKit blendshape weights (`editor.geometry.prototypes`), the
+weights of all requests are summed (composition in blendshape space), the blendshape basis turns them
+into target positions of the face's 478 landmarks (`editor.geometry.motion`), and the photo's own pixels
+are moved there by a feathered thin-plate-spline warp at full resolution (`editor.warp`). It is the
+baseline every learnt backend must beat and the generator of synthetic training pairs.
+
+Signed strength: positive adds the expression; negative suppresses one already present, by the amount
+FaceLandmarker measures on the photo (you cannot remove a smile that is not there). ``neutral`` removes
+whatever expression the face shows (gaze excepted).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from editor import vocabulary as vocab
+from editor.backends.base import BackendEdit
+from editor.face import Face
+from editor.geometry.basis import BlendshapeBasis, load_basis
+from editor.geometry.motion import target_landmarks
+from editor.geometry.prototypes import PROTOTYPES, prototype
+from editor.landmark_indices import face_mesh_indices
+from editor.requests import EditRequest
+from editor.warp import WarpConfig, warp_face
+
+logger = logging.getLogger(__name__)
+
+#: The attribute that removes expression rather than adding one.
+NEUTRAL = "neutral"
+#: Blendshapes that describe gaze, not expression: never suppressed by "neutral".
+GAZE_PREFIX = "eyeLook"
+#: Clip range of the eyelid-motion scale (the person's eye opening relative to the basis face's).
+EYELID_SCALE_RANGE = (0.5, 1.2)
+
+
+class GeometryBackend:
+    """Blendshape-driven flow edits for every expression attribute of the vocabulary.
+
+    Args:
+        basis: the landmark-space blendshape basis (default: the shipped one).
+        config: warp settings (default: the tuned `WarpConfig`).
+    """
+
+    name = "geometry"
+
+    def __init__(self, *, basis: BlendshapeBasis | None = None, config: WarpConfig | None = None) -> None:
+        self.basis = basis or load_basis()
+        self.config = config or WarpConfig()
+        self._basis_eye_opening = _eye_opening(self.basis.neutral)
+
+    def supports(self, attribute: str) -> bool:
+        return attribute == NEUTRAL or attribute in PROTOTYPES
+
+    # ------------------------------------------------------------------ weights
+
+    def weights(self, face: Face, requests: Sequence[EditRequest], scale: float = 1.0) -> dict[str, float]:
+        """Summed ARKit weights of ``requests`` on this face (before ``scale`` only the sign matters)."""
+        total: dict[str, float] = {}
+        for request in requests:
+            for name, weight in self._request_weights(face, request).items():
+                total[name] = total.get(name, 0.0) + weight * scale
+        return {name: weight for name, weight in total.items() if abs(weight) > 1e-6}
+
+    def _request_weights(self, face: Face, request: EditRequest) -> dict[str, float]:
+        strength = request.strength
+        if request.attribute == NEUTRAL:
+            return _suppression(face.blendshapes, _expression_shapes(face.blendshapes), abs(strength))
+        recipe = prototype(request.attribute)
+        if strength >= 0:
+            return {name: strength * weight for name, weight in recipe.items()}
+        targeted = [name for name, weight in recipe.items() if weight > 0]
+        return _suppression(face.blendshapes, targeted, abs(strength))
+
+    def targets(self, request: EditRequest, face: Face) -> dict[str, float]:
+        """Blendshapes this request moves most, name -> +1 (should rise) or -1 (should fall)."""
+        weights = self._request_weights(face, request)
+        if not weights:
+            return {}
+        strongest = max(abs(w) for w in weights.values())
+        return {name: float(np.sign(w)) for name, w in weights.items() if abs(w) >= 0.5 * strongest}
+
+    # ------------------------------------------------------------------ rendering
+
+    def edit(
+        self,
+        image: np.ndarray,
+        face: Face,
+        requests: Sequence[EditRequest],
+        *,
+        scale: float = 1.0,
+        steps: int = 5,
+        preview_side: int = 512,
+    ) -> BackendEdit:
+        """Warp ``image`` so the face shows ``requests`` (times ``scale``); K = ``steps`` preview frames."""
+        started = time.perf_counter()
+        notes: list[str] = []
+        weights = self.weights(face, requests, scale)
+        for request in requests:
+            removing = request.strength < 0 or request.attribute == NEUTRAL
+            if removing and not self._request_weights(face, request):
+                notes.append(
+                    f"There is no {vocab.describe(request.attribute, abs(request.strength))} expression "
+                    "on the photo to remove."
+                    if request.attribute != NEUTRAL
+                    else "The face already looks neutral."
+                )
+        config = self._config_for(face)
+        target = target_landmarks(face.landmarks, weights, self.basis)
+        result = warp_face(image, face.landmarks, target, config)
+        if result.folded:
+            notes.append(
+                f"Part of the face folded over in the warp ({result.fold_fraction:.1%}); "
+                "try a lower strength."
+            )
+        frames = self._frames(image, face, target, config, steps, preview_side)
+        elapsed = time.perf_counter() - started
+        return BackendEdit(
+            image=result.image,
+            frames=frames,
+            notes=tuple(notes),
+            diagnostics={
+                "fold_fraction": result.fold_fraction,
+                "min_jacobian": result.min_jacobian,
+                "ms": 1000 * elapsed,
+            },
+        )
+
+    def _frames(
+        self,
+        image: np.ndarray,
+        face: Face,
+        target: np.ndarray,
+        config: WarpConfig,
+        steps: int,
+        preview_side: int,
+    ) -> tuple[np.ndarray, ...]:
+        """K previews at i/K of the motion, rendered on a downscaled copy (they are for viewing)."""
+        if steps < 1:
+            return ()
+        height, width = image.shape[:2]
+        factor = min(1.0, preview_side / max(height, width))
+        small = (
+            image
+            if factor == 1.0
+            else cv2.resize(
+                image, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA
+            )
+        )
+        source = face.landmarks[:, :2] * factor
+        motion = (target[:, :2] - face.landmarks[:, :2]) * factor
+        frames = []
+        for i in range(1, steps + 1):
+            frames.append(warp_face(small, source, source + motion * (i / steps), config).image)
+        return tuple(frames)
+
+    def _config_for(self, face: Face) -> WarpConfig:
+        """The warp settings with eyelid motion scaled to this person's eye opening."""
+        ratio = _eye_opening(face.landmarks) / self._basis_eye_opening
+        eyelid_scale = float(np.clip(ratio, *EYELID_SCALE_RANGE))
+        if abs(eyelid_scale - self.config.eyelid_scale) < 1e-3:
+            return self.config
+        return replace(self.config, eyelid_scale=eyelid_scale)
+
+
+def _suppression(measured: Mapping[str, float], names: Sequence[str], amount: float) -> dict[str, float]:
+    """Weights that take back ``amount`` (0..1) of the measured blendshapes ``names``."""
+    amount = min(amount, 1.0)
+    return {name: -amount * measured.get(name, 0.0) for name in names if measured.get(name, 0.0) > 0.05}
+
+
+def _expression_shapes(measured: Mapping[str, float]) -> list[str]:
+    return [name for name in measured if name != "_neutral" and not name.startswith(GAZE_PREFIX)]
+
+
+def _eye_opening(landmarks: np.ndarray) -> float:
+    """Mean eye opening (lid-to-lid height over eye width) of both eyes."""
+    indices = face_mesh_indices()
+    openings = []
+    for upper, lower in (
+        (indices.right_eye_upper, indices.right_eye_lower),
+        (indices.left_eye_upper, indices.left_eye_lower),
+    ):
+        up, low = landmarks[list(upper), :2], landmarks[list(lower), :2]
+        width = np.linalg.norm(up[0] - up[-1])
+        middle = slice(len(upper) // 3, 2 * len(upper) // 3 + 1)
+        openings.append(np.linalg.norm(up[middle] - low[middle], axis=1).mean() / max(width, 1e-6))
+    return float(np.mean(openings))

@@ -1,0 +1,297 @@
+"""`Editor`: one call from (original photo, edit requests) to an edited photo with its measurements.
+
+Every render starts from the ORIGINAL photo (no accumulated resampling), routes each request to its
+backend, composes them, passes the identity gate (backing the strength off when the person stops being
+recognisable), and measures the result: identity similarity to the original and whether the requested
+expression appeared (FaceLandmarker's blendshapes before and after).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from editor import vocabulary as vocab
+from editor.backends.base import Backend, BackendEdit
+from editor.backends.registry import BackendRegistry, default_registry
+from editor.face import Face, FaceAnalyzer
+from editor.identity import IdentityResult, IdentityScorer
+from editor.identity_gate import DEFAULT_TRIES, gate
+from editor.requests import EditRequest
+
+logger = logging.getLogger(__name__)
+
+#: Blendshapes FaceLandmarker barely reports on photos (EXPRESSION-NOTES.md): no verdict from them.
+BLIND_BLENDSHAPES = frozenset(
+    {"cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight", "mouthLowerDownLeft",
+     "mouthLowerDownRight", "eyeWideLeft", "eyeWideRight"}
+)  # fmt: skip
+#: Mean change of the targeted blendshapes (in the requested direction) that counts as "appeared".
+APPEARED_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class ExpressionCheck:
+    """Did a request's expression appear? Measured by FaceLandmarker on the original and the edit.
+
+    Attributes:
+        attribute, strength: the request as applied.
+        blendshapes: name -> (before, after, expected sign) for the blendshapes the request targets.
+        change: mean change of the measurable targeted blendshapes in the expected direction.
+        appeared: True / False; None when only blendshapes FaceLandmarker cannot see are targeted.
+    """
+
+    attribute: str
+    strength: float
+    blendshapes: dict[str, tuple[float, float, float]]
+    change: float | None
+    appeared: bool | None
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """The result of `Editor.render`.
+
+    Attributes:
+        image: (H, W, 3) uint8 RGB edited photo at full resolution (the original when nothing applied).
+        frames: K previews (h, w, 3) uint8 of the intermediate steps (empty when nothing was edited).
+        requested: the requests as asked.
+        applied: the requests as applied (strengths scaled down when the identity gate backed off;
+            unsupported requests left out).
+        unsupported: requests no installed backend can do.
+        identity: similarity of the edit to the original, with scorer and verdict (None: no edit).
+        face: the original's analysed face.
+        face_after: the edited photo's face (None when no edit, or none found).
+        expression: one check per applied request.
+        backends: names of the backends used.
+        notes: what the person should know (backed-off strength, unsupported requests, ...).
+        timings: milliseconds per stage ("analyze", "render", "identity", "total").
+    """
+
+    image: np.ndarray
+    frames: tuple[np.ndarray, ...]
+    requested: tuple[EditRequest, ...]
+    applied: tuple[EditRequest, ...]
+    unsupported: tuple[EditRequest, ...]
+    identity: IdentityResult | None
+    face: Face
+    face_after: Face | None
+    expression: tuple[ExpressionCheck, ...]
+    backends: tuple[str, ...]
+    notes: tuple[str, ...]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> float:
+        """Fraction of the requested strength applied (1.0 unless the identity gate backed off)."""
+        if not self.applied:
+            return 0.0 if self.requested else 1.0
+        asked = {r.attribute: r.strength for r in self.requested}
+        ratios = [r.strength / asked[r.attribute] for r in self.applied if asked.get(r.attribute)]
+        return float(min(ratios)) if ratios else 1.0
+
+
+class Editor:
+    """Edits faces in photos with the installed backends, checked for identity.
+
+    Args:
+        analyzer: face analyzer (default: a new `FaceAnalyzer`).
+        scorer: identity scorer (default: SFace, or ArcFace when configured).
+        registry: attribute -> backend routing (default: every installed backend).
+        preview_side: longest side of the intermediate-step previews.
+        gate_tries: renders the identity gate may try after a full-strength failure (0 disables
+            backing off: failures are reported, not corrected).
+    """
+
+    def __init__(
+        self,
+        *,
+        analyzer: FaceAnalyzer | None = None,
+        scorer: IdentityScorer | None = None,
+        registry: BackendRegistry | None = None,
+        preview_side: int = 512,
+        gate_tries: int = DEFAULT_TRIES,
+    ) -> None:
+        self.analyzer = analyzer or FaceAnalyzer()
+        self.scorer = scorer or IdentityScorer()
+        self.registry = registry or default_registry()
+        self.preview_side = preview_side
+        self.gate_tries = gate_tries
+        self._cache: OrderedDict[tuple[str, int | None], tuple[Face, np.ndarray]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def supports(self, attribute: str) -> bool:
+        """Whether an installed backend can edit ``attribute``."""
+        return self.registry.route(attribute) is not None
+
+    def analyze(self, image: np.ndarray, face_index: int | None = None) -> Face:
+        """The face to edit (largest unless ``face_index``), cached per photo. Raises NoFaceError."""
+        return self._original(image, face_index)[0]
+
+    def render(
+        self,
+        image: np.ndarray,
+        requests: Sequence[EditRequest],
+        *,
+        face_index: int | None = None,
+        steps: int | None = None,
+    ) -> EditOutcome:
+        """Apply ``requests`` to the ORIGINAL ``image``; see `EditOutcome`.
+
+        Args:
+            image: (H, W, 3) uint8 RGB original photo, full resolution.
+            requests: the complete edit state to show (not a delta).
+            face_index: which face (default the largest).
+            steps: preview frames K (default: the largest ``steps`` among the requests).
+        """
+        started = time.perf_counter()
+        face, original_embedding = self._original(image, face_index)
+        timings = {"analyze": 1000 * (time.perf_counter() - started)}
+        groups, unsupported = self.registry.group(requests)
+        notes = [_unsupported_note(r, self) for r in unsupported]
+        if not groups:
+            timings["total"] = 1000 * (time.perf_counter() - started)
+            return EditOutcome(
+                image=image, frames=(), requested=tuple(requests), applied=(), unsupported=tuple(unsupported),
+                identity=None, face=face, face_after=None, expression=(), backends=(), notes=tuple(notes),
+                timings=timings,
+            )  # fmt: skip
+        frame_count = steps if steps is not None else max(r.steps for _, group in groups for r in group)
+
+        render_ms: list[float] = []
+        judged: dict[int, tuple[IdentityResult | None, Face | None]] = {}
+
+        def render(scale: float) -> BackendEdit:
+            begun = time.perf_counter()
+            edit = self._render_groups(image, face, groups, scale, frame_count)
+            render_ms.append(1000 * (time.perf_counter() - begun))
+            return edit
+
+        def judge(edit: BackendEdit) -> IdentityResult | None:
+            verdict, after = self._judge(edit.image, face, original_embedding)
+            judged[id(edit)] = (verdict, after)
+            return verdict
+
+        identity_started = time.perf_counter()
+        outcome = gate(render, judge, tries=self.gate_tries)
+        timings["render"] = sum(render_ms)
+        timings["identity"] = 1000 * (time.perf_counter() - identity_started) - timings["render"]
+        timings["renders"] = float(len(render_ms))
+
+        applied_requests = [r for _, group in groups for r in group]
+        if outcome.edit is None:
+            notes.append(f"I could not make this edit without changing who the person is: {outcome.reason}.")
+            edited, frames, face_after, applied = image, (), None, ()
+        else:
+            edit = outcome.edit
+            face_after = judged[id(edit)][1]
+            edited, frames = edit.image, edit.frames
+            notes.extend(edit.notes)
+            applied = tuple(r.scaled(outcome.scale) for r in applied_requests)
+            if outcome.backed_off:
+                notes.append(f"To keep the person recognisable, {outcome.reason}.")
+        checks = tuple(
+            self._expression_check(request, face, face_after, groups) for request in applied
+        ) if face_after is not None else ()  # fmt: skip
+        timings["total"] = 1000 * (time.perf_counter() - started)
+        return EditOutcome(
+            image=edited, frames=frames, requested=tuple(requests), applied=applied,
+            unsupported=tuple(unsupported), identity=outcome.identity, face=face, face_after=face_after,
+            expression=checks, backends=tuple(b.name for b, _ in groups), notes=tuple(notes), timings=timings,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ internals
+
+    def _original(self, image: np.ndarray, face_index: int | None) -> tuple[Face, np.ndarray]:
+        """(face, identity embedding) of the original photo, cached by the photo's content."""
+        key = (hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).hexdigest(), face_index)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        face = self.analyzer.analyze_one(image, face_index)
+        entry = (face, self.scorer.embed(image, face))
+        with self._cache_lock:
+            self._cache[key] = entry
+            while len(self._cache) > 8:
+                self._cache.popitem(last=False)
+        return entry
+
+    def _render_groups(
+        self,
+        image: np.ndarray,
+        face: Face,
+        groups: list[tuple[Backend, list[EditRequest]]],
+        scale: float,
+        steps: int,
+    ) -> BackendEdit:
+        """Each backend in turn on the previous one's output (re-analysed between backends)."""
+        current, current_face = image, face
+        frames: tuple[np.ndarray, ...] = ()
+        notes: list[str] = []
+        diagnostics: dict[str, float] = {}
+        for i, (backend, requests) in enumerate(groups):
+            if i > 0:
+                current_face = self._nearest_face(current, face) or current_face
+            edit = backend.edit(
+                current, current_face, requests, scale=scale, steps=steps, preview_side=self.preview_side
+            )
+            current, frames = edit.image, edit.frames or frames
+            notes.extend(edit.notes)
+            diagnostics.update({f"{backend.name}.{k}": v for k, v in edit.diagnostics.items()})
+        return BackendEdit(image=current, frames=frames, notes=tuple(notes), diagnostics=diagnostics)
+
+    def _nearest_face(self, image: np.ndarray, original: Face) -> Face | None:
+        """The face in ``image`` closest to where ``original`` was (an edit does not move the head)."""
+        faces = self.analyzer.analyze(image)
+        if not faces:
+            return None
+        centre = original.box[:2] + original.box[2:] / 2
+        return min(faces, key=lambda f: float(np.linalg.norm(f.box[:2] + f.box[2:] / 2 - centre)))
+
+    def _judge(
+        self, edited: np.ndarray, face: Face, original_embedding: np.ndarray
+    ) -> tuple[IdentityResult | None, Face | None]:
+        after = self._nearest_face(edited, face)
+        if after is None:
+            return None, None
+        similarity = self.scorer.similarity(original_embedding, self.scorer.embed(edited, after))
+        return self.scorer.judge(similarity), after
+
+    def _expression_check(
+        self,
+        request: EditRequest,
+        face: Face,
+        face_after: Face,
+        groups: list[tuple[Backend, list[EditRequest]]],
+    ) -> ExpressionCheck:
+        backend = next(b for b, group in groups if any(r.attribute == request.attribute for r in group))
+        targets = backend.targets(request, face)
+        shapes = {
+            name: (face.blendshapes.get(name, 0.0), face_after.blendshapes.get(name, 0.0), sign)
+            for name, sign in targets.items()
+        }
+        measurable = [(after - before) * sign for name, (before, after, sign) in shapes.items()
+                      if name not in BLIND_BLENDSHAPES]  # fmt: skip
+        change = float(np.mean(measurable)) if measurable else None
+        appeared = None if change is None else bool(change >= APPEARED_MARGIN)
+        return ExpressionCheck(
+            attribute=request.attribute, strength=request.strength, blendshapes=shapes, change=change,
+            appeared=appeared,
+        )  # fmt: skip
+
+
+def _unsupported_note(request: EditRequest, editor: Editor) -> str:
+    can = [a.name for a in vocab.ATTRIBUTES if editor.supports(a.name)]
+    family = vocab.family(request.attribute)
+    return (
+        f"I can't do '{vocab.describe(request.attribute, request.strength, request.value)}' yet: "
+        f"{family} edits need a backend this build does not have. I can change: {', '.join(can)}."
+    )

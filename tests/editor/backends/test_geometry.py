@@ -1,0 +1,50 @@
+"""The geometry backend on the real sample photo: the requested motion appears, nothing else moves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from editor.backends.geometry import GeometryBackend
+from editor.requests import EditRequest
+
+
+@pytest.fixture(scope="module")
+def backend() -> GeometryBackend:
+    return GeometryBackend()
+
+
+def test_brow_raise_lifts_the_brows_and_leaves_the_background(backend, analyzer, sample_rgb, sample_face):
+    edit = backend.edit(sample_rgb, sample_face, [EditRequest(attribute="brow_raise", strength=1.0)], steps=3)
+    assert edit.image.shape == sample_rgb.shape and len(edit.frames) == 3
+    after = analyzer.analyze_one(edit.image)
+    assert after.blendshapes["browInnerUp"] > sample_face.blendshapes["browInnerUp"] + 0.1
+    # Corners of the photo (background, far from the face) are untouched.
+    assert np.array_equal(edit.image[:60, :60], sample_rgb[:60, :60])
+    assert np.array_equal(edit.image[-60:, -60:], sample_rgb[-60:, -60:])
+
+
+def test_zero_strength_changes_nothing_visible(backend, sample_rgb, sample_face):
+    edit = backend.edit(sample_rgb, sample_face, [EditRequest(attribute="happy", strength=0.0)], steps=1)
+    assert np.abs(edit.image.astype(int) - sample_rgb.astype(int)).max() <= 1
+
+
+def test_suppression_uses_what_the_photo_shows(backend, sample_face):
+    # The astronaut smiles: "less happy" removes her measured smile; "less surprised" has nothing to remove.
+    weights = backend.weights(sample_face, [EditRequest(attribute="happy", strength=-1.0)])
+    assert weights["mouthSmileLeft"] == pytest.approx(-sample_face.blendshapes["mouthSmileLeft"])
+    neutral = backend.weights(sample_face, [EditRequest(attribute="neutral", strength=1.0)])
+    assert neutral["mouthSmileLeft"] < 0 and not any(name.startswith("eyeLook") for name in neutral)
+    assert (
+        backend.targets(EditRequest(attribute="happy", strength=-1.0), sample_face)["mouthSmileLeft"] == -1.0
+    )
+
+
+def test_requests_compose_in_blendshape_space(backend, sample_face):
+    a = EditRequest(attribute="brow_raise", strength=0.5)
+    b = EditRequest(attribute="mouth_open", strength=0.5)
+    combined = backend.weights(sample_face, [a, b])
+    separate = {**backend.weights(sample_face, [a]), **backend.weights(sample_face, [b])}
+    assert combined.keys() == separate.keys()
+    half = backend.weights(sample_face, [a, b], scale=0.5)
+    assert all(half[k] == pytest.approx(combined[k] / 2) for k in combined)
