@@ -40,7 +40,7 @@ RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE = IRIS_CENTERS  # 468, 473
 FOREHEAD_TOP = 10  # first point of MediaPipe's face-oval loop
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FaceMeshIndices:
     """Ordered index chains of the face mesh (each a tuple of landmark indices).
 
@@ -59,6 +59,7 @@ class FaceMeshIndices:
     left_eye_lower: tuple[int, ...]  # 9 points, 263 -> 362
     right_iris: tuple[int, ...]  # centre first, then the 4 outline points
     left_iris: tuple[int, ...]  # centre first, then the 4 outline points
+    triangles: np.ndarray  # (T, 3) int64 the face mesh's triangles (no triangle spans the eyes or mouth)
 
     @property
     def inner_lip_loop(self) -> tuple[int, ...]:
@@ -116,6 +117,16 @@ def _chain(
     return paths[0]
 
 
+def _triangles(edges: list[tuple[int, int]]) -> np.ndarray:
+    """(T, 3) sorted index triples of every 3-cycle of the tessellation's edge graph (its triangles)."""
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    for a, b in edges:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    triples = {tuple(sorted((a, b, c))) for a, b in edges for c in neighbours[a] & neighbours[b]}
+    return np.array(sorted(triples), dtype=np.int64)
+
+
 def _loop(edges: list[tuple[int, int]], start: int) -> tuple[int, ...]:
     """The closed loop of a cycle edge list, as the order the edges are listed in, from `start`."""
     successor = dict(edges)
@@ -156,6 +167,7 @@ def face_mesh_indices() -> FaceMeshIndices:
         left_eye_lower=l_low,
         right_iris=iris(C.FACE_LANDMARKS_RIGHT_IRIS, RIGHT_IRIS_CENTRE),
         left_iris=iris(C.FACE_LANDMARKS_LEFT_IRIS, LEFT_IRIS_CENTRE),
+        triangles=_triangles(_edges(C.FACE_LANDMARKS_TESSELATION)),
     )
     for name in ("inner_lip", "outer_lip", "right_eye", "left_eye"):
         upper, lower = getattr(indices, f"{name}_upper"), getattr(indices, f"{name}_lower")

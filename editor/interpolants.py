@@ -1,9 +1,14 @@
-"""A 2D thin-plate spline: the smooth interpolant of sparse 2D displacements (the warp's dense field).
+"""Scattered-data interpolants that turn sparse 2D displacements into the warp's dense field.
 
-f(p) = a0 + a1 x + a2 y + sum_i w_i U(|p - c_i|), U(r) = r^2 log r, fitted so f(c_i) = v_i (or, with
-smoothing > 0, the regularised fit). Solved in coordinates centred on the control points and divided
-by their spread, so the system is well conditioned at any image size. Evaluation is one matrix
-product (squared distances by |g|^2 + |c|^2 - 2 g.c), in float32 or float64.
+`ThinPlateSpline`: smooth everywhere, but it overshoots (and can fold) where nearby points move
+very differently, as closing eyelids do. `piecewise_affine`: affine on each triangle of a Delaunay
+triangulation, so it never overshoots and folds only where a triangle itself flips, at the price of
+creases along triangle edges. editor.warp uses the spline, and piecewise affine where it folds.
+
+Thin-plate spline: f(p) = a0 + a1 x + a2 y + sum_i w_i U(|p - c_i|), U(r) = r^2 log r, fitted so
+f(c_i) = v_i (or, with smoothing > 0, the regularised fit). Solved in coordinates centred on the
+control points and divided by their spread, so the system is well conditioned at any image size.
+Evaluation is one matrix product (squared distances by |g|^2 + |c|^2 - 2 g.c), float32 or float64.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class ThinPlateSpline:
         scale = float(np.sqrt(((points - origin) ** 2).sum(axis=1).mean())) or 1.0
         centres = (points - origin) / scale
         n = len(centres)
+        if np.linalg.matrix_rank(np.c_[np.ones(n), centres], tol=1e-9) < 3:
+            raise ValueError("The thin-plate spline's control points are collinear; it needs a 2D spread.")
         system = np.zeros((n + 3, n + 3))
         system[:n, :n] = _kernel(_squared_distances(centres, centres))
         system[:n, :n][np.diag_indices(n)] += smoothing
@@ -69,6 +76,31 @@ class ThinPlateSpline:
         out = kernel @ self.weights.astype(dtype)
         out += self.affine[0].astype(dtype) + query @ self.affine[1:].astype(dtype)
         return out
+
+
+def piecewise_affine(to_points: np.ndarray, from_points: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """The piecewise-affine map of the Delaunay triangulation of `to_points` onto `from_points`.
+
+    Args:
+        to_points: (N, 2) where the control points are (the triangulated side).
+        from_points: (N, 2) what each maps to.
+        query: (M, 2) points to map.
+    Returns:
+        (M, 2) float64 mapped points; NaN for query points outside the triangulation's convex hull.
+    """
+    from scipy.spatial import Delaunay
+
+    to_points = np.asarray(to_points, np.float64)
+    query = np.asarray(query, np.float64)
+    triangulation = Delaunay(to_points)
+    simplex = triangulation.find_simplex(query)
+    transform = triangulation.transform[simplex]  # (M, 3, 2): inverse affine + offset per triangle
+    b = np.einsum("mij,mj->mi", transform[:, :2], query - transform[:, 2])
+    barycentric = np.concatenate([b, 1.0 - b.sum(axis=1, keepdims=True)], axis=1)  # (M, 3)
+    corners = np.asarray(from_points, np.float64)[triangulation.simplices[simplex]]  # (M, 3, 2)
+    mapped = (barycentric[..., None] * corners).sum(axis=1)
+    mapped[simplex < 0] = np.nan
+    return mapped
 
 
 def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

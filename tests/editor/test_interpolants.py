@@ -1,0 +1,52 @@
+"""Scattered-data interpolants behind the warp: thin-plate spline and piecewise affine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from editor.interpolants import ThinPlateSpline, piecewise_affine
+
+
+def _points(n: int = 60, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0, 500, (n, 2))
+
+
+def test_spline_interpolates_its_control_values():
+    pts = _points()
+    values = np.random.default_rng(1).normal(0, 5, (60, 2))
+    spline = ThinPlateSpline.fit(pts, values)
+    np.testing.assert_allclose(spline(pts), values, atol=1e-6)
+    np.testing.assert_allclose(spline(pts, dtype=np.float32), values, atol=0.05)
+
+
+def test_spline_reproduces_an_affine_field_everywhere():
+    pts = _points()
+    affine = np.array([[0.1, -0.05], [0.02, 0.2]])
+    spline = ThinPlateSpline.fit(pts, pts @ affine + [3, -2])
+    query = _points(200, seed=2) * 1.2 - 50
+    np.testing.assert_allclose(spline(query), query @ affine + [3, -2], atol=1e-6)
+    np.testing.assert_allclose(spline.weights, 0, atol=1e-9)
+
+
+def test_spline_rejects_too_few_or_collinear_points():
+    with pytest.raises(ValueError, match="N >= 3"):
+        ThinPlateSpline.fit(np.zeros((2, 2)), np.zeros((2, 2)))
+    line = np.stack([np.arange(5.0), np.arange(5.0)], axis=1)
+    with pytest.raises(ValueError, match="collinear"):
+        ThinPlateSpline.fit(line, np.zeros((5, 2)))
+
+
+def test_piecewise_affine_is_exact_for_an_affine_map_and_nan_outside():
+    pts = _points()
+    mapped = pts @ np.array([[1.1, 0.1], [-0.2, 0.9]]) + [5, 7]
+    query = np.array([[250.0, 250.0], [200.0, 300.0], [-100.0, -100.0]])
+    out = piecewise_affine(pts, mapped, query)
+    np.testing.assert_allclose(out[:2], query[:2] @ np.array([[1.1, 0.1], [-0.2, 0.9]]) + [5, 7], atol=1e-9)
+    assert np.isnan(out[2]).all()
+
+
+def test_piecewise_affine_passes_through_its_control_points():
+    pts = _points()
+    mapped = pts + np.random.default_rng(3).normal(0, 4, pts.shape)
+    np.testing.assert_allclose(piecewise_affine(pts, mapped, pts), mapped, atol=1e-9)
