@@ -41,9 +41,11 @@ def sign_ok(predicted: float, expected: Mapping[str, Any]) -> bool:
         target = float(expected["sign"])
     elif "strength" in expected:
         target = float(expected["strength"])
-    else:
+    elif "range" in expected:
         low, high = expected["range"]
         target = (low + high) / 2
+    else:
+        target = 1.0  # no direction stated: an edit adds the attribute
     return (predicted > 0) == (target > 0)
 
 
