@@ -3,9 +3,9 @@
     python -m editor.geometry.validate_prototypes [--json out.json]
 
 1. Prototypes: render anny with each prototype (strength 1.0) and report which of FaceLandmarker's
-   blendshape scores rise against the neutral render: the mean rise of the prototype's own shapes
-   (weighted by their weights) and the biggest rises of shapes the prototype does not use (confounds,
-   such as a smile score in an angry face).
+   blendshape scores rise against the neutral render: the mean rise of the prototype's own shapes that
+   FaceLandmarker can see (`prototypes.measured_shapes`, weighted by their weights) and the biggest
+   rises of shapes the prototype does not use (confounds, such as a smile score in an angry face).
 2. Pose transfer: for heads turned by yaw/pitch, predict the landmark motion of a few expressions from
    FaceLandmarker's landmarks of the turned neutral render (`motion.landmark_motion`) and compare it
    with the true image motion of the attached mesh points; report the relative error
@@ -26,7 +26,7 @@ import numpy as np
 
 from editor.geometry import anny_render, build_basis
 from editor.geometry.motion import landmark_motion
-from editor.geometry.prototypes import PROTOTYPES, prototype
+from editor.geometry.prototypes import PROTOTYPES, measured_shapes, prototype
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +48,15 @@ def check_prototypes(head, analyzer, size: int = 512) -> list[dict]:
             continue
         scores = faces[0].blendshapes
         rise = {k: scores[k] - neutral[k] for k in scores if k != "_neutral"}
-        own = [k for k in weights if k in rise]
-        total = sum(weights[k] for k in own)
+        measured = measured_shapes(name)
+        own = [k for k in measured if k in rise]
+        total = sum(measured[k] for k in own)
         confounds = sorted((k for k in rise if k not in weights), key=lambda k: -rise[k])[:3]
         rows.append(
             {
                 "name": name,
                 "tracked": True,
-                "own_rise": round(sum(weights[k] * rise[k] for k in own) / total, 3) if total else None,
+                "own_rise": round(sum(measured[k] * rise[k] for k in own) / total, 3) if total else None,
                 "own_rises": {k: round(rise[k], 3) for k in own},
                 "confounds": {k: round(rise[k], 3) for k in confounds if rise[k] > 0.05},
             }

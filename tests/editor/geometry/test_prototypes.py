@@ -55,6 +55,13 @@ def test_unilateral_prototypes_touch_one_side_only():
     assert all(name.endswith("Right") for name in prototype("contempt"))
 
 
+def test_measured_shapes_leave_out_blind_spots():
+    assert set(prototypes.measured_shapes("happy")) >= {"mouthSmileLeft", "mouthSmileRight"}
+    assert not set(prototypes.measured_shapes("disgusted")) & prototypes.BLIND_SPOTS
+    for name in PROTOTYPES:
+        assert prototypes.measured_shapes(name), name  # every prototype has something to check
+
+
 def test_unknown_attribute_says_which_exist():
     with pytest.raises(KeyError, match="expression attributes are"):
         prototype("glasses")
