@@ -131,6 +131,15 @@ class Editor:
         """Whether an installed backend can edit ``attribute``."""
         return self.registry.route(attribute) is not None
 
+    def unsupported_note(self, request: EditRequest) -> str:
+        """Why ``request`` cannot be done here, and what can."""
+        can = [a.name for a in vocab.ATTRIBUTES if self.supports(a.name)]
+        family = vocab.family(request.attribute)
+        return (
+            f"I can't do '{vocab.describe(request.attribute, request.strength, request.value)}' yet: "
+            f"{family} edits need a backend this build does not have. I can change: {', '.join(can)}."
+        )
+
     def analyze(self, image: np.ndarray, face_index: int | None = None) -> Face:
         """The face to edit (largest unless ``face_index``), cached per photo. Raises NoFaceError."""
         return self._original(image, face_index)[0]
@@ -155,7 +164,7 @@ class Editor:
         face, original_embedding = self._original(image, face_index)
         timings = {"analyze": 1000 * (time.perf_counter() - started)}
         groups, unsupported = self.registry.group(requests)
-        notes = [_unsupported_note(r, self) for r in unsupported]
+        notes = [self.unsupported_note(r) for r in unsupported]
         if not groups:
             timings["total"] = 1000 * (time.perf_counter() - started)
             return EditOutcome(
@@ -286,12 +295,3 @@ class Editor:
             attribute=request.attribute, strength=request.strength, blendshapes=shapes, change=change,
             appeared=appeared,
         )  # fmt: skip
-
-
-def _unsupported_note(request: EditRequest, editor: Editor) -> str:
-    can = [a.name for a in vocab.ATTRIBUTES if editor.supports(a.name)]
-    family = vocab.family(request.attribute)
-    return (
-        f"I can't do '{vocab.describe(request.attribute, request.strength, request.value)}' yet: "
-        f"{family} edits need a backend this build does not have. I can change: {', '.join(can)}."
-    )

@@ -385,8 +385,8 @@ def _close_at_exit(analyzer: FaceAnalyzer) -> None:
 
     MediaPipe closes its landmarker through a worker thread that Python has already stopped when
     module globals are torn down, and prints a traceback from ``__del__``. At exit (before teardown) we
-    tell MediaPipe it is shutting down (its own exit hook, which turns ``close`` into a no-op) and drop
-    the landmarker while everything is still importable.
+    tell MediaPipe it is shutting down (its own exit hook, which makes the native close a no-op) and
+    close the landmarker while everything is still importable, so the later ``__del__`` finds it closed.
     """
     reference = weakref.ref(analyzer)
 
@@ -394,10 +394,11 @@ def _close_at_exit(analyzer: FaceAnalyzer) -> None:
         alive = reference()
         if alive is None or alive._landmarker is None:
             return
+        landmarker, alive._landmarker = alive._landmarker, None
         with contextlib.suppress(Exception):
             from mediapipe.tasks.python.core import mediapipe_c_utils
 
             mediapipe_c_utils._python_exit()
-        alive._landmarker = None
+            landmarker.close()  # a no-op for the native side now, but marks the task closed
 
     atexit.register(release)

@@ -1,0 +1,347 @@
+"""`Assistant`: a conversation about one photo, from what a person types to an edited image and a reply.
+
+Each message is parsed (offline rules by default, a language model when one is configured), applied to
+the conversation's stack of edit states, and, when the edits changed, re-rendered from the ORIGINAL
+photo by the `Editor` (identity-gated and measured). The result of every message is a `Turn`.
+
+Problems a person can fix (an unreadable photo, no face, several faces) come back as a `Turn` whose
+``error`` says what to do; the conversation so far is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.conversation import Conversation, SessionError
+from editor.errors import FacechatError
+from editor.images import ImageSource, load_image, save_image
+from editor.requests import Command, EditRequest, ParseResult
+
+logger = logging.getLogger(__name__)
+
+ORIGINAL_FILE = "original.png"
+CURRENT_FILE = "current.png"
+META_FILE = "photo.json"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The outcome of one message.
+
+    Attributes:
+        text: what the person typed.
+        parse: what the parser understood (records, command, parser used, its notes).
+        requests: the complete edit state now shown, as applied (from the original photo).
+        command: the conversation command of the message, if any.
+        image: (H, W, 3) uint8 RGB photo now shown (None when no photo is loaded).
+        frames: K intermediate previews of the last render (empty when nothing was rendered).
+        identity: similarity of ``image`` to the original, with scorer and verdict (None: unedited).
+        expression: per-request checks of whether the expression appeared (`editor.editor.ExpressionCheck`).
+        reply: what to tell the person.
+        notes: caveats (identity back-off, unsupported attributes, LLM fallback, ...).
+        error: set when the message could not be carried out (bad photo, no face, ...).
+        timings: milliseconds per stage ("parse", "render", "total", ...).
+    """
+
+    text: str
+    parse: ParseResult
+    requests: tuple[EditRequest, ...]
+    command: Command | None
+    image: np.ndarray | None
+    frames: tuple[np.ndarray, ...] = ()
+    identity: object | None = None
+    expression: tuple = ()
+    reply: str = ""
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def similarity(self) -> float | None:
+        """Identity similarity to the original (None when the photo is unedited)."""
+        return None if self.identity is None else self.identity.similarity
+
+
+class Assistant:
+    """A face editing conversation about one photo.
+
+    Args:
+        image: the photo to edit (path, bytes, PIL, numpy, or "sample"); can be given later.
+        face_index: which face to edit when there are several (default: the largest, and the reply says so).
+        editor: the `editor.editor.Editor` (default: a shared one with every installed backend).
+        parser: anything with ``parse(text) -> ParseResult`` (default: LLM when configured, else offline).
+    """
+
+    def __init__(
+        self,
+        image: ImageSource | None = None,
+        *,
+        face_index: int | None = None,
+        editor=None,
+        parser=None,
+    ) -> None:
+        self._editor = editor
+        self._parser = parser
+        self._lock = threading.RLock()
+        self.conversation = Conversation()
+        self.original: np.ndarray | None = None
+        self.current: np.ndarray | None = None
+        self.face_index = face_index
+        self.last_turn: Turn | None = None
+        self.image_note: str | None = None
+        if image is not None:
+            self.load_image(image, face_index=face_index)
+
+    # ------------------------------------------------------------------ components
+
+    @property
+    def editor(self):
+        if self._editor is None:
+            self._editor = shared_editor()
+        return self._editor
+
+    @property
+    def parser(self):
+        if self._parser is None:
+            self._parser = configured_parser()
+        return self._parser
+
+    # ------------------------------------------------------------------ photo
+
+    def load_image(self, image: ImageSource, *, face_index: int | None = None) -> str:
+        """Start a new conversation about ``image``; returns a sentence describing the face chosen.
+
+        Raises:
+            FacechatError: the photo cannot be read, has no usable face, or ``face_index`` is out of range.
+        """
+        with self._lock:
+            rgb = load_image(image)
+            face = self.editor.analyze(rgb, face_index)
+            self.original, self.current = rgb, rgb
+            self.face_index = face_index
+            self.conversation = Conversation()
+            self.last_turn = None
+            notes = [w for w in face.warnings]
+            self.image_note = " ".join(notes) if notes else None
+            height, width = rgb.shape[:2]
+            return f"Photo loaded ({width}x{height}); editing face {face.index}." + (
+                f" {self.image_note}" if self.image_note else ""
+            )
+
+    # ------------------------------------------------------------------ messages
+
+    def run(self, text: str, image: ImageSource | None = None) -> Turn:
+        """Handle one message (optionally with a new photo, which starts a new conversation)."""
+        started = time.perf_counter()
+        with self._lock:
+            if image is not None:
+                try:
+                    self.load_image(image, face_index=self.face_index)
+                except FacechatError as error:
+                    return self._error_turn(text, str(error), started)
+            parse_started = time.perf_counter()
+            parsed = self._drop_unsupported(self.parser.parse(text))
+            timings = {"parse": 1000 * (time.perf_counter() - parse_started)}
+            outcome = self.conversation.apply(parsed, text)
+            notes = list(parsed.notes)
+            reply = outcome.reply
+            if self.original is None:
+                if not parsed.is_empty:
+                    reply = (
+                        f"{reply} Add a photo first (a path, or 'sample'), then I can make the edit.".strip()
+                    )
+                turn = Turn(
+                    text=text, parse=parsed, requests=outcome.edits, command=parsed.command, image=None,
+                    reply=reply, notes=tuple(notes), timings=timings,
+                )  # fmt: skip
+                self.last_turn = turn
+                return turn
+            render = None
+            if outcome.rerender or self.last_turn is None or self.last_turn.image is None:
+                render = self._render(outcome.edits)
+                timings.update({f"render_{k}": v for k, v in render.timings.items()})
+                self.current = render.image
+            turn = self._compose(text, parsed, outcome, render, notes, reply, timings)
+            turn.timings["total"] = 1000 * (time.perf_counter() - started)
+            self.last_turn = turn
+            return turn
+
+    def rerender_last(self, strength: float) -> Turn:
+        """Re-render with the most recent edit's strength set to ``strength`` (the UI's slider)."""
+        with self._lock:
+            edits = list(self.conversation.edits)
+            if not edits:
+                raise FacechatError("There is no edit to adjust yet.")
+            last = edits[-1]
+            parsed = ParseResult(
+                requests=(last.model_copy(update={"strength": strength}),),
+                reply=f"Set {last.attribute} to {strength:+.2f}.",
+            )
+            return self._apply_parsed(f"[{last.attribute} strength {strength:+.2f}]", parsed)
+
+    def _apply_parsed(self, text: str, parsed: ParseResult) -> Turn:
+        started = time.perf_counter()
+        outcome = self.conversation.apply(parsed, text)
+        render = self._render(outcome.edits) if self.original is not None else None
+        if render is not None:
+            self.current = render.image
+        turn = self._compose(text, parsed, outcome, render, list(parsed.notes), outcome.reply, {})
+        turn.timings["total"] = 1000 * (time.perf_counter() - started)
+        self.last_turn = turn
+        return turn
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, folder: str | Path) -> Path:
+        """Save the session (conversation JSON, original and current PNGs), each file written atomically."""
+        with self._lock:
+            folder = Path(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            if self.original is not None:
+                save_image(self.original, folder / ORIGINAL_FILE)
+                save_image(self.current if self.current is not None else self.original, folder / CURRENT_FILE)
+                _write_json_atomic(folder / META_FILE, {"face_index": self.face_index})
+            self.conversation.save(folder)
+            return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, *, editor=None, parser=None) -> Assistant:
+        """Restore a session saved with `save`; the current photo is re-rendered from the original."""
+        folder = Path(folder)
+        conversation = Conversation.load(folder)
+        assistant = cls(editor=editor, parser=parser)
+        original = folder / ORIGINAL_FILE
+        if original.is_file():
+            meta = _read_json(folder / META_FILE)
+            assistant.load_image(original, face_index=meta.get("face_index"))
+        assistant.conversation = conversation
+        if assistant.original is not None and conversation.edits:
+            assistant.current = assistant._render(conversation.edits).image
+        return assistant
+
+    # ------------------------------------------------------------------ internals
+
+    def _render(self, edits):
+        return self.editor.render(self.original, list(edits), face_index=self.face_index)
+
+    def _compose(self, text, parsed, outcome, render, notes, reply, timings) -> Turn:
+        if render is None:
+            previous = self.last_turn
+            return Turn(
+                text=text, parse=parsed, requests=outcome.edits, command=parsed.command, image=self.current,
+                frames=previous.frames if previous else (), identity=previous.identity if previous else None,
+                expression=previous.expression if previous else (), reply=reply, notes=tuple(notes),
+                timings=timings,
+            )  # fmt: skip
+        notes.extend(render.notes)
+        summary = _render_summary(render)
+        full_reply = " ".join(part for part in (reply, *render.notes, summary) if part)
+        return Turn(
+            text=text, parse=parsed, requests=render.applied, command=parsed.command, image=render.image,
+            frames=render.frames, identity=render.identity, expression=render.expression, reply=full_reply,
+            notes=tuple(notes), timings=timings,
+        )  # fmt: skip
+
+    def _drop_unsupported(self, parsed: ParseResult) -> ParseResult:
+        """Keep only the requests an installed backend can do; explain the others in the reply."""
+        unsupported = [r for r in parsed.requests if not self.editor.supports(r.attribute)]
+        if not unsupported:
+            return parsed
+        kept = tuple(r for r in parsed.requests if self.editor.supports(r.attribute))
+        explanation = self.editor.unsupported_note(unsupported[0])
+        if len(unsupported) > 1:
+            explanation = explanation.replace(
+                f"'{unsupported[0].attribute}'", "'" + "', '".join(r.attribute for r in unsupported) + "'"
+            )
+        relative = tuple(a for a in parsed.relative if a in {r.attribute for r in kept})
+        if kept:
+            from assistant.parsing.replies import edit_reply
+
+            lead = edit_reply(
+                kept, pronoun=None, instead=parsed.instead, relative=relative, command=parsed.command
+            )
+            explanation = f"{lead} {explanation}"
+        return parsed.model_copy(
+            update={
+                "requests": kept,
+                "relative": relative,
+                "reply": explanation,
+                "notes": (*parsed.notes, explanation),
+            }
+        )
+
+    def _error_turn(self, text: str, message: str, started: float) -> Turn:
+        logger.info("turn failed: %s", message)
+        turn = Turn(
+            text=text, parse=ParseResult(reply=message), requests=self.conversation.edits, command=None,
+            image=self.current, reply=message, error=message,
+            timings={"total": 1000 * (time.perf_counter() - started)},
+        )  # fmt: skip
+        return turn
+
+
+def _render_summary(render) -> str:
+    """One truthful sentence about identity and whether the expression showed."""
+    if render.identity is None:
+        return ""
+    parts = [render.identity.describe().capitalize() + "."]
+    unseen = [c.attribute for c in render.expression if c.appeared is False and c.strength > 0]
+    if unseen:
+        parts.append(
+            "The face analyser measures little change for " + ", ".join(unseen)
+            + "; the effect may be subtle."
+        )  # fmt: skip
+    return " ".join(parts)
+
+
+def configured_parser():
+    """The language-model parser when ``FACECHAT_LLM_*`` configures an endpoint, else the offline one."""
+    from assistant.parsing.offline import default_parser
+
+    try:
+        from assistant.parsing.llm import LLMParser, UnconfiguredLLM
+    except ImportError:  # the llm extra is not installed: offline is the product's default anyway
+        return default_parser()
+    parser = LLMParser.from_env()
+    return default_parser() if isinstance(parser, UnconfiguredLLM) else parser
+
+
+_shared_editor = None
+_shared_lock = threading.Lock()
+
+
+def shared_editor():
+    """One `Editor` per process (models load once), shared by every `Assistant` that is not given one."""
+    global _shared_editor
+    with _shared_lock:
+        if _shared_editor is None:
+            from editor.editor import Editor
+
+            _shared_editor = Editor()
+        return _shared_editor
+
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(payload, indent=2))
+    temporary.replace(path)
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise SessionError(f"{path} is damaged ({error}); the session cannot be restored.") from error
