@@ -80,6 +80,7 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "hint of": "subtle",
         "a trace of": "subtle",
         "a smidge": "subtle",
+        "a light": "subtle",
         "barely": "subtle",
         "subtle": "subtle",
         "subtly": "subtle",
@@ -154,6 +155,13 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "dramatically": "strong",
         "intense": "strong",
         "huge": "strong",
+        "pure": "strong",
+        "sheer": "strong",
+        "thick": "strong",
+        "as hell": "strong",
+        "af": "strong",
+        "hella": "strong",
+        "mega": "strong",
         "large": "strong",
         "much": "strong",
         "way": "strong",
@@ -232,6 +240,10 @@ COLOURS: MappingProxyType[str, str] = MappingProxyType(
         "nude": "nude",
         "rainbow": "rainbow",
     }
+)
+#: Words that shade a following colour ("dark red" is red); alone, they are colours themselves.
+COLOUR_MODIFIERS: frozenset[str] = frozenset(
+    {"dark", "light", "bright", "deep", "pale", "pastel", "hot", "neon"}
 )
 #: The canonical colour values (what ``EditRequest.value`` may hold).
 COLOUR_VALUES: frozenset[str] = frozenset(COLOURS.values())
@@ -451,7 +463,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "a neutral, relaxed, expressionless face",
         "neutral|expressionless|blank|blank face|blank expression|poker face|straight face|deadpan"
         "|emotionless|no expression|calm|relaxed|serene|impassive|stoic|stony|stone faced|stone-faced"
-        "|composed|unemotional|indifferent|serious|resting face|bored",
+        "|composed|unemotional|indifferent|serious|resting face|bored|relax * face|relax",
         examples=(
             "make her face neutral",
             "give him a poker face",
@@ -481,7 +493,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "action_unit",
         "lowered eyebrows",
         "lower and furrow the eyebrows (AU4)",
-        "lower * eyebrows|lowered eyebrows|lowering * eyebrows|furrow * eyebrows|furrowed eyebrows"
+        "frown with * eyebrows|lower * eyebrows|lowered eyebrows|lowering * eyebrows|furrow * eyebrows"
+        "|furrowed eyebrows"
         "|furrowed brow|furrow|furrowing|knit * eyebrows|knitted eyebrows|eyebrows down|eyebrows lowered"
         "|eyebrows together|pull * eyebrows down|pull * eyebrows together|eyebrows lower|brow furrow"
         "|drop * eyebrows|eyebrows drawn together|frown lines",
@@ -495,7 +508,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "open the eyes wide (AU5)",
         "wide eyes|wide eyed|wide-eyed|widen * eyes|widened eyes|widening * eyes|eyes wide|eyes wider"
         "|wider eyes|open * eyes wide|eyes wide open|wide open eyes|bigger eyes|eyes bigger|big eyes"
-        "|larger eyes|eyes larger|bulging eyes|eyes bulging|pop * eyes|saucer eyes|doe eyes|doe-eyed",
+        "|larger eyes|eyes larger|bulging eyes|eyes bulging|pop * eyes|saucer eyes|doe eyes|doe-eyed"
+        "|eyes * wide open|eyes * wide",
         examples=("widen her eyes", "make his eyes wide open", "big round eyes"),
     ),
     _attr(
@@ -550,7 +564,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "open the mouth / drop the jaw (AU26/27)",
         "open * mouth|opened mouth|mouth open|mouth opened|opening * mouth|mouth wide open|open-mouthed"
         "|open mouthed|gaping|gape|agape|jaw drop|jaw dropped|drop * jaw|dropped jaw|drops * jaw"
-        "|slack jawed|slack-jawed|mouth ajar|lips apart|part * lips|parted lips|yawn|yawning",
+        "|slack jawed|slack-jawed|mouth ajar|lips apart|part * lips|parted lips|yawn|yawning|mouth * open",
         opposites="close * mouth|closed mouth|mouth closed|shut * mouth|mouth shut",
         negative_label="mouth closed",
         examples=("open her mouth", "let his jaw drop", "mouth wide open"),
@@ -605,10 +619,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "appearance",
         "older",
         "apparent age (positive older, negative younger)",
-        "older|old|aged|age|aging|ageing|elderly|senior|grandma|grandpa|grandmother|grandfather"
-        "|wrinkles|wrinkly|wrinkled|mature|oldest",
-        opposites="younger|young|youthful|youth|de-age|deage|rejuvenate|rejuvenated|childlike|child"
-        "|kid|teenager|teen|baby face|babyface|youngest",
+        "older|old|aged|age|aging|ageing|elderly|senior|like a grandma|like a grandpa|like a grandmother"
+        "|like a grandfather|like a pensioner|wrinkles|wrinkly|wrinkled|mature|oldest",
+        opposites="younger|young|youthful|youth|de-age|deage|rejuvenate|rejuvenated|childlike|like a child"
+        "|like a kid|like a teenager|like a teen|baby face|babyface|youngest",
         negative_label="younger",
         examples=("make her look older", "make him look like a grandpa", "add some years to her face"),
     ),

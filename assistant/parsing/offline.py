@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 #: Longest message parsed; the rest is ignored (and the reply says so).
 MAX_CHARS = 1000
 #: Embedding match: smallest cosine to an attribute example, and margin over the best off-topic example.
-EMBED_MIN_SIMILARITY = 0.55
-EMBED_MARGIN = 0.05
+EMBED_MIN_SIMILARITY = 0.5
+EMBED_MARGIN = 0.08
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -54,6 +54,11 @@ def _phrase_regex(phrase: str) -> str:
 
 def _alternation(phrases: list[str]) -> str:
     return "|".join(sorted(phrases, key=lambda p: (-len(p), p)))
+
+
+@lru_cache(maxsize=4096)
+def _compiled_alternation(groups: tuple[str, ...], chosen: tuple[int, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(groups[i] for i in chosen) if chosen else r"(?!x)x")
 
 
 @dataclass
@@ -84,8 +89,8 @@ class _Found:
 class _Lexicon:
     """The vocabulary compiled into regular expressions."""
 
-    alias: re.Pattern[str]
-    alias_targets: dict[str, tuple[str, float]]  # group name -> (attribute, sign)
+    alias_groups: tuple[str, ...]  # one named regex group per phrase, longest phrase first
+    alias_targets: dict[str, tuple[str, float, frozenset[str]]]  # group -> (attribute, sign, literal words)
     intensity: re.Pattern[str]
     colour_noun: re.Pattern[str]
     words: frozenset[str] = field(default_factory=frozenset)
@@ -94,7 +99,7 @@ class _Lexicon:
 
 def _build_lexicon() -> _Lexicon:
     groups = []
-    targets: dict[str, tuple[str, float]] = {}
+    targets: dict[str, tuple[str, float, frozenset[str]]] = {}
     entries: list[tuple[str, str, float]] = []
     for item in vocab.ATTRIBUTES:
         entries += [(phrase, item.name, 1.0) for phrase in item.aliases]
@@ -103,7 +108,7 @@ def _build_lexicon() -> _Lexicon:
     entries.sort(key=lambda e: (-len(e[0].replace("*", "xxxxxxxxxxxx")), e[0]))
     for index, (phrase, name, sign) in enumerate(entries):
         group = f"a{index}"
-        targets[group] = (name, sign)
+        targets[group] = (name, sign, frozenset(phrase.split()) - {"*"})
         groups.append(f"(?P<{group}>{_phrase_regex(phrase)})")
     colours = _alternation([re.escape(c) for c in vocab.COLOURS])
     nouns = _alternation([re.escape(n) for n in vocab.COLOUR_NOUNS])
@@ -125,7 +130,7 @@ def _build_lexicon() -> _Lexicon:
     for item in vocab.ATTRIBUTES:
         meanings |= {w: item.name for w in item.aliases if " " not in w}
     return _Lexicon(
-        alias=re.compile("|".join(groups)),
+        alias_groups=tuple(groups),
         alias_targets=targets,
         intensity=re.compile(intensity),
         colour_noun=re.compile(colour_noun),
@@ -187,6 +192,8 @@ class OfflineParser:
                 "rel_after": pt.RELATIVE_AFTER,
                 "steps": pt.STEPS_PATTERN,
                 "years": pt.YEARS_PATTERN,
+                "years_added": pt.YEARS_ADDED_PATTERN,
+                "colour": r"\b(" + _alternation([re.escape(c) for c in vocab.COLOURS]) + r")\b",
                 "as_possible": pt.AS_POSSIBLE_PATTERN,
                 "percent": pt.PERCENT_PATTERN,
                 "out_of": pt.OUT_OF_PATTERN,
@@ -220,11 +227,17 @@ class OfflineParser:
         bands: list[str] = []
         clause_commands: list[tuple[str, str]] = []  # (command name, clause)
         years = self._re["years"].search(norm)
+        if years and not years.group("dir") and self._re["years_added"].search(norm):
+            number = float(years.group(1)) / vocab.AGE_YEARS_PER_UNIT
+            found.append(_Found(vocab.YEARS_ATTRIBUTE, 1.0, None, None, number, False, False))
+            norm = self._re["years_added"].sub(" ", norm[: years.start()] + " " + norm[years.end() :]).strip()
+            years = None
         if years and years.group("dir"):
             number = float(years.group(1)) / vocab.AGE_YEARS_PER_UNIT
             sign = 1.0 if years.group("dir") == "older" else -1.0
             found.append(_Found(vocab.YEARS_ATTRIBUTE, sign, None, None, number, False, False))
             norm = (norm[: years.start()] + " " + norm[years.end() :]).strip()
+        numbers: list[float | None] = []  # strengths said in clauses naming no attribute ("sad, 0.6")
         unmatched: list[str] = []  # clauses with content but no vocabulary word: for the embedder
         for clause in self._re["split"].split(norm):
             clause = clause.strip()
@@ -245,6 +258,8 @@ class OfflineParser:
                 clause_commands.append((command, clause))
             elif band:
                 bands.append(band)
+            elif self._number(clause) is not None:
+                numbers.append(self._number(clause))
             elif self.encoder is not None and self._has_content(clause):
                 unmatched.append(clause)
         if unmatched:
@@ -258,6 +273,8 @@ class OfflineParser:
                 return ParseResult(reply=replies.ABUSE_REPLY, notes=tuple(notes))
         if found and self._re["satisfied"].search(norm) and not instead:
             return ParseResult(reply=replies.SMALL_TALK_REPLY, notes=tuple(notes))
+        if numbers:
+            found = [f if f.number is not None or f.band else replace(f, number=numbers[-1]) for f in found]
         return self._assemble(norm, found, bands, clause_commands, instead, steps, notes)
 
     def clean(self, text: str) -> str:
@@ -273,11 +290,22 @@ class OfflineParser:
         for m in self.lexicon.colour_noun.finditer(clause):
             noun = m.group("n1") or m.group("n2")
             colour = m.group("c1") or m.group("c2")
+            following = self._re["colour"].search(clause, m.end("c1") if m.group("c1") else m.end())
+            if (
+                colour in vocab.COLOUR_MODIFIERS
+                and following
+                and m.group("c1")
+                and following.start() < m.end()
+            ):
+                colour = following.group(1)
             matches.append(_Match(vocab.COLOUR_NOUNS[noun], 1.0, m.start(), m.end(), vocab.COLOURS[colour]))
             residual = residual[: m.start()] + "#" * (m.end() - m.start()) + residual[m.end() :]
-        for m in self.lexicon.alias.finditer(residual):
-            name, sign = self.lexicon.alias_targets[m.lastgroup or ""]
+        literal: list[frozenset[str]] = [frozenset()] * len(matches)
+        for m in self._alias_regex(residual).finditer(residual):
+            name, sign, words = self.lexicon.alias_targets[m.lastgroup or ""]
             matches.append(_Match(name, sign, m.start(), m.end()))
+            literal.append(words)
+        unblanked = residual
         for m in matches:
             residual = residual[: m.start] + "#" * (m.end - m.start) + residual[m.end :]
         # intensity words outside the attribute phrases; each qualifies the attribute after it (or,
@@ -286,8 +314,13 @@ class OfflineParser:
         around = self._re["as_possible"].search(residual)
         if around:
             intensities.append((around.start(), "extreme", 99))
-        for m in self.lexicon.intensity.finditer(residual):
+        for m in self.lexicon.intensity.finditer(unblanked):
             phrase = m.group(0)
+            inside = [i for i, a in enumerate(matches) if a.start <= m.start() and m.end() <= a.end]
+            if inside and (set(phrase.split()) & literal[inside[0]] or literal[inside[0]] == frozenset()):
+                continue  # the word belongs to the attribute phrase ("wide eyes"), not an intensity
+            if not inside and "#" in residual[m.start() : m.end()]:
+                continue  # overlaps an attribute phrase partly
             intensities.append((m.start(), vocab.INTENSITY_WORDS[phrase], len(phrase)))
             residual = residual[: m.start()] + "~" * (m.end() - m.start()) + residual[m.end() :]
         band = max(intensities, key=lambda i: i[2])[1] if intensities else None
@@ -296,7 +329,9 @@ class OfflineParser:
             return [], band
         matches.sort(key=lambda m: m.start)
         # value-carrying attributes take the first colour word anywhere in the clause
-        colour = re.search(r"\b(" + _alternation([re.escape(c) for c in vocab.COLOURS]) + r")\b", clause)
+        colours = [c.group(1) for c in self._re["colour"].finditer(clause)]
+        shades = [c for c in colours if c not in vocab.COLOUR_MODIFIERS] or colours
+        colour = shades[0] if shades else None
         bands: list[str | None] = [None] * len(matches)
         lengths = [-1] * len(matches)
         for position, item_band, length in intensities:
@@ -316,7 +351,7 @@ class OfflineParser:
                 relative = False
             value = m.value
             if value is None and vocab.takes_value(m.attribute) and colour and not negated:
-                value = vocab.COLOURS[colour.group(1)]
+                value = vocab.COLOURS[colour]
             out.append(
                 _Found(
                     m.attribute,
@@ -329,6 +364,16 @@ class OfflineParser:
                 )
             )
         return out, band
+
+    def _alias_regex(self, text: str) -> re.Pattern[str]:
+        """The alternation of only those phrases whose literal words all occur in ``text`` (fast)."""
+        words = set(re.findall(r"[a-z0-9'-]+", text))
+        candidates = tuple(
+            index
+            for index, group in enumerate(self.lexicon.alias_groups)
+            if self.lexicon.alias_targets[f"a{index}"][2] <= words
+        )
+        return _compiled_alternation(self.lexicon.alias_groups, candidates)
 
     def _number(self, residual: str) -> float | None:
         """An explicit strength in the clause: 50 percent -> 0.5, 7/10 -> 0.7, 0.8 -> 0.8, 80 -> 0.8."""

@@ -43,6 +43,7 @@ COMMAND_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "less",
         r"\bless\b|\bweaker\b|\btone (it |that |this )?down\b|\bdial (it |that )?(back|down)\b"
+        r"|\b(a bit|a little|a tad|way|too|rather|kind of|bit) much\b|\bhalf as\b"
         r"|\btoo (much|strong|far|intense"
         r"|extreme|dramatic|exaggerated|obvious|heavy|big)\b|\bsofter\b|\bsubtler\b|\bmore subtle\b"
         r"|\breduce\b"
@@ -69,11 +70,11 @@ COMMAND_PATTERNS: tuple[tuple[str, str], ...] = (
 FACTOR_PATTERNS: tuple[tuple[str, float], ...] = (
     (r"\b(twice|double|2x|two times)\b", 2.0),
     (r"\b(three times|triple|3x)\b", 3.0),
-    (r"\b(half as much|halve|half)\b", 0.5),
+    (r"\b(half as (much|strong|strongly|intense|big)|halve|half)\b", 0.5),
 )
 #: Words before an attribute that negate or suppress it ("stop smiling", "no glasses", "not angry").
 NEGATORS_BEFORE = (
-    r"\bnot\b|\bno\b|\bnever\b|\bstop\b|\bstops\b|\bremove\b|\bremoving\b|\bwithout\b"
+    r"\bnot\b|\bno\b|\bnever\b|\bstop\b|\bstops\b|\bremove\b|\bremoving\b|\bwithout\b|\btoo\b"
     r"|\bless\b|\blose\b|\bdrop\b"
     r"|\berase\b|\bdelete\b|\btake (off|away|out)\b|\bget rid of\b|\bgetting rid of\b"
     r"|\brid of\b|\bwipe( off| away)?\b"
@@ -88,7 +89,7 @@ NEGATORS_BEFORE = (
 NEGATORS_AFTER = r"\boff\b|\bgone\b|\baway\b|\bremoved\b|\bless\b|\bno more\b|\bany ?more\b|\bweaker\b"
 #: Words before an attribute that make its strength a change on top of the current one.
 RELATIVE_BEFORE = (
-    r"\bmore\b|\bless\b|\bincrease\b|\bboost\b|\bintensify\b|\bamplify\b|\bstrengthen\b|\bextra\b|\beven\b"
+    r"\btoo\b|\bmore\b|\bless\b|\bincrease\b|\bboost\b|\bintensify\b|\bamplify\b|\bstrengthen\b|\bextra\b|\beven\b"
     r"|\breduce\b|\bdecrease\b|\btone down\b|\bdial down\b|\bturn down\b|\bweaken\b|\bsoften\b|\blessen\b"
     r"|\bturn up\b|\bdial up\b|\bcrank up\b|\bpump up\b|\bstronger\b|\bweaker\b|\bfurther\b"
 )
@@ -289,6 +290,8 @@ STEPS_PATTERN = (
 )
 #: "N years older/younger".
 YEARS_PATTERN = r"\b(\d{1,3})\s*(?:years?|yrs?)\b(?:\s*(?:old|of age)\b)?\s*(?P<dir>older|younger)?"
+#: "age her by 20 years", "add 10 years": older without saying "older".
+YEARS_ADDED_PATTERN = r"\b(age|aged|add|adding|put on)\b( [a-z]+)?( by)?( about| around| roughly)?"
 #: "as happy as possible", "as wide as you can": the extreme band.
 AS_POSSIBLE_PATTERN = r"\bas [#a-z' -]{1,40}? as (possible|you can|it gets|can be|humanly possible)\b"
 #: Explicit strength numbers: percent, "N out of 10", "N/10", plain decimals.
@@ -337,4 +340,7 @@ OFF_TOPIC_EXAMPLES: tuple[str, ...] = (
     "I like turtles",
     "buy bitcoin now",
     "how do I cook pasta",
+    "make the sky blue",
+    "paint the car red",
+    "change the colour of her shirt",
 )

@@ -49,6 +49,7 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"\bw/\b", "with"),
     (r"\bthx\b", "thanks"),
     (r"\bctrl ?\+? ?z\b", "undo"),
+    (r"\bcalm (him|her|them|it|that|this|things) down\b", "tone it down"),
 )
 _COMPILED_REWRITES = tuple((re.compile(p), r) for p, r in _REWRITES)
 
