@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli_analyze",
     "assistant.cli_identity",
+    "assistant.cli_edit",
     "assistant.cli_parse",
 )
 

@@ -128,14 +128,36 @@ def encode_image(image: np.ndarray, fmt: str = "png", *, quality: int = 95) -> b
     return buffer.getvalue()
 
 
-def save_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95) -> Path:
-    """Write an (H, W, 3) uint8 RGB array to ``path`` atomically (format from the suffix); returns it.
+def encode_gif(
+    frames: list[np.ndarray] | tuple[np.ndarray, ...], *, frame_ms: int = 120, bounce: bool = True
+) -> bytes:
+    """An animated GIF of (H, W, 3) uint8 RGB frames (all the same size), looping forever.
 
-    The file appears complete or not at all: it is written to a temporary file beside it, then
-    renamed, so an interrupted save never leaves a truncated photo.
+    Args:
+        frames: the frames in order.
+        frame_ms: display time of each frame.
+        bounce: play forward then backward (an expression appearing and relaxing), without repeating ends.
     """
+    if not frames:
+        raise ImageLoadError("An animation needs at least one frame.")
+    sequence = list(frames) + (list(frames[-2:0:-1]) if bounce and len(frames) > 2 else [])
+    pictures = [Image.fromarray(_as_rgb_uint8(frame)) for frame in sequence]
+    buffer = io.BytesIO()
+    pictures[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=pictures[1:],
+        duration=frame_ms,
+        loop=0,
+        optimize=False,
+    )
+    return buffer.getvalue()
+
+
+def save_bytes(data: bytes, path: str | os.PathLike) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file beside it, then rename); returns the path."""
     path = Path(path).expanduser()
-    data = encode_image(image, path.suffix or "png", quality=quality)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -146,6 +168,16 @@ def save_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95)
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95) -> Path:
+    """Write an (H, W, 3) uint8 RGB array to ``path`` atomically (format from the suffix); returns it.
+
+    The file appears complete or not at all: it is written to a temporary file beside it, then
+    renamed, so an interrupted save never leaves a truncated photo.
+    """
+    path = Path(path).expanduser()
+    return save_bytes(encode_image(image, path.suffix or "png", quality=quality), path)
 
 
 def _read_file(path: Path, label: str) -> bytes:

@@ -1,0 +1,141 @@
+"""`facechat edit IMAGE "TEXT"` and `facechat chat [IMAGE]`: the assistant on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.cli_faces import image_argument_help, note
+from assistant.session import Assistant, Turn
+from editor.images import SAMPLE_NAME, encode_gif, save_bytes, save_image
+
+#: Words that end `facechat chat`.
+QUIT_WORDS = frozenset({"quit", "exit", "bye", ":q"})
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    edit = subparsers.add_parser(
+        "edit",
+        help="edit the face in a photo from a plain-language request",
+        description="Parse the request, edit the face (identity-checked) and save the result.",
+    )
+    edit.add_argument("image", help=image_argument_help())
+    edit.add_argument("text", help='what to do, e.g. "make her look slightly disgusted"')
+    edit.add_argument(
+        "-o", "--output", type=Path, default=None, help="edited photo (default: NAME_edited.png)"
+    )
+    edit.add_argument("--face", type=int, default=None, metavar="N", help="face N when there are several")
+    edit.add_argument("--gif", type=Path, default=None, help="also write the intermediate steps as a GIF")
+    edit.add_argument("--frames", type=Path, default=None, metavar="DIR", help="also write each step as PNG")
+    edit.add_argument("--json", action="store_true", help="print JSON instead of text")
+    edit.set_defaults(func=run_edit)
+
+    chat = subparsers.add_parser(
+        "chat",
+        help="talk to the assistant about a photo, turn after turn",
+        description="Interactive multi-turn editing; the session is saved on exit.",
+    )
+    chat.add_argument("image", nargs="?", default=SAMPLE_NAME, help=image_argument_help())
+    chat.add_argument("--face", type=int, default=None, metavar="N", help="face N when there are several")
+    chat.add_argument(
+        "--session", type=Path, default=Path("facechat-session"), help="folder the session is saved to"
+    )
+    chat.add_argument("--resume", action="store_true", help="continue the session saved in --session")
+    chat.set_defaults(func=run_chat)
+
+
+def turn_record(turn: Turn) -> dict:
+    """A JSON-ready summary of a turn."""
+    identity = turn.identity
+    return {
+        "text": turn.text,
+        "requests": [r.model_dump() for r in turn.requests],
+        "command": turn.command.model_dump() if turn.command else None,
+        "reply": turn.reply,
+        "parser": turn.parse.parser,
+        "identity": None
+        if identity is None
+        else {
+            "similarity": round(identity.similarity, 4),
+            "scorer": identity.scorer,
+            "threshold": round(identity.threshold, 4),
+            "same_person": identity.same_person,
+        },
+        "expression": [
+            {
+                "attribute": check.attribute,
+                "strength": round(check.strength, 3),
+                "appeared": check.appeared,
+                "change": None if check.change is None else round(check.change, 4),
+                "blendshapes": {k: [round(v[0], 4), round(v[1], 4)] for k, v in check.blendshapes.items()},
+            }
+            for check in turn.expression
+        ],
+        "frames": len(turn.frames),
+        "notes": list(turn.notes),
+        "error": turn.error,
+        "timings_ms": {k: round(v, 1) for k, v in turn.timings.items()},
+    }
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    session = Assistant(args.image, face_index=args.face)
+    if session.image_note:
+        note(session.image_note)
+    turn = session.run(args.text)
+    if not turn.ok:
+        note(turn.error)
+        return 1
+    edited = bool(turn.requests) and turn.identity is not None
+    output = args.output or Path(f"{Path(args.image).stem}_edited.png")
+    if edited:
+        save_image(turn.image, output)
+        if args.gif and turn.frames:
+            save_bytes(encode_gif([session.original, *turn.frames]), args.gif)
+        if args.frames and turn.frames:
+            for i, frame in enumerate(turn.frames, start=1):
+                save_image(frame, args.frames / f"step_{i:02d}.png")
+    if args.json:
+        record = turn_record(turn) | {"output": str(output) if edited else None}
+        sys.stdout.write(json.dumps(record, indent=2) + "\n")
+    else:
+        sys.stdout.write(turn.reply + "\n")
+        if edited:
+            sys.stdout.write(f"saved {output}\n")
+    if not edited:
+        if not args.json:
+            note("nothing was edited.")
+        return 1
+    return 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    if args.resume:
+        session = Assistant.load(args.session)
+        sys.stdout.write(f"Resumed the session in {args.session}.\n")
+    else:
+        session = Assistant()
+        sys.stdout.write(session.load_image(args.image, face_index=args.face) + "\n")
+    sys.stdout.write(
+        "Type a request (e.g. 'make her smile a little'), 'undo', 'show me the steps', or 'quit'.\n"
+    )
+    try:
+        while True:
+            try:
+                text = input("you> ")
+            except EOFError:
+                break
+            if text.strip().lower() in QUIT_WORDS:
+                break
+            if not text.strip():
+                continue
+            turn = session.run(text)
+            sys.stdout.write(f"facechat> {turn.reply}\n")
+            if turn.image is not None and session.original is not None:
+                save_image(turn.image, args.session / "current.png")
+    finally:
+        session.save(args.session)
+        sys.stdout.write(f"Session saved to {args.session} (resume with --resume).\n")
+    return 0

@@ -1,0 +1,54 @@
+"""`facechat edit` and `facechat chat`, run in-process on the sample photo."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from PIL import Image
+
+from assistant.cli import main
+from editor.images import load_image, sample_image
+
+
+def test_edit_writes_the_photo_the_steps_and_json(tmp_path, capsys):
+    out, gif = tmp_path / "out.png", tmp_path / "steps.gif"
+    code = main(["edit", "sample", "raise her eyebrows", "-o", str(out), "--gif", str(gif), "--json"])
+    assert code == 0
+    record = json.loads(capsys.readouterr().out)
+    assert [r["attribute"] for r in record["requests"]] == ["brow_raise"]
+    assert record["identity"]["scorer"] == "sface" and record["identity"]["same_person"] is True
+    assert record["output"] == str(out) and record["frames"] >= 1
+    edited = load_image(out)
+    assert edited.shape == (512, 512, 3) and not np.array_equal(edited, sample_image())
+    with Image.open(gif) as animation:
+        assert animation.n_frames >= 2
+
+
+def test_edit_that_cannot_be_done_exits_1_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out.png"
+    assert main(["edit", "sample", "add glasses", "-o", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "glasses" in captured.out and "nothing was edited" in captured.err
+    assert not out.exists()
+
+
+def test_edit_of_a_bad_file_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not a photo")
+    assert main(["edit", str(bad), "smile"]) == 1
+    err = capsys.readouterr().err
+    assert "not an image" in err and "Traceback" not in err
+
+
+def test_chat_runs_turns_and_saves_the_session(tmp_path, capsys, monkeypatch):
+    session = tmp_path / "session"
+    monkeypatch.setattr("sys.stdin", io.StringIO("make her smile\nundo\nshow me the steps\nquit\n"))
+    assert main(["chat", "sample", "--session", str(session)]) == 0
+    out = capsys.readouterr().out
+    assert "happy" in out and "Undid" in out and "Session saved" in out
+    assert {p.name for p in session.iterdir()} >= {"session.json", "original.png", "current.png"}
+    monkeypatch.setattr("sys.stdin", io.StringIO("redo\n"))
+    assert main(["chat", "--session", str(session), "--resume"]) == 0
+    assert "Redid" in capsys.readouterr().out
