@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class EditState(BaseModel):
     edits: tuple[EditRequest, ...] = ()
     changed: dict[str, EditRequest | None] = Field(default_factory=dict)
     text: str = ""
-    action: str = "start"  # "start", "edit", "instead", "more", "less", "reset"
+    action: str = "start"  # "start", "edit", "instead", "more", "less", "set", "reset"
 
     def by_attribute(self) -> dict[str, EditRequest]:
         return {r.attribute: r for r in self.edits}
@@ -127,10 +128,16 @@ class Conversation:
             steps_text = self._command(result.command, text, messages)
         if result.requests:
             self._edit(result, text, messages)
+        elif result.set_strength is not None:
+            self._set_strength(result.set_strength, text, messages)
         if result.is_empty:
             messages.append(result.reply)
         rerender = self.edits != before
-        if (result.requests or (result.command and result.command.name in ("more", "less"))) and rerender:
+        if rerender and (
+            result.requests
+            or result.set_strength is not None
+            or (result.command and result.command.name in ("more", "less"))
+        ):
             now = ", ".join(r.describe() for r in self.edits) or "the original photo"
             messages.append(f"Now: {now}.")
         reply = " ".join(m for m in messages if m)
@@ -205,6 +212,22 @@ class Conversation:
         word = "Stronger" if command.name == "more" else "Softer"
         messages.append(f"{word} (x{factor:.2f}).")
 
+    def _set_strength(self, value: float, text: str, messages: list[str]) -> None:
+        """ "make it 80%": give the last edit's attributes this strength (keeping their direction)."""
+        last = self._last_edit()
+        current = self.current.by_attribute()
+        targets = [name for name in (last.changed if last else {}) if name in current]
+        if not targets:
+            messages.append("There is no edit to set the strength of; ask for a change first.")
+            return
+        edits = dict(current)
+        for name in targets:
+            strength = math.copysign(abs(value), current[name].strength) if value > 0 else value
+            edits[name] = current[name].model_copy(update={"strength": strength})
+        changed = dict(last.changed) if last else {}
+        self._push(EditState(edits=tuple(edits.values()), changed=changed, text=text, action="set"))
+        messages.append(f"Set to {value:+.2f}.")
+
     def _edit(self, result: ParseResult, text: str, messages: list[str]) -> None:
         edits = self.current.by_attribute()
         changed: dict[str, EditRequest | None] = {}
@@ -234,7 +257,7 @@ class Conversation:
                 if request.value is not None:
                     update["value"] = request.value
                 edits[name] = old.scaled(factors[vocab.band_of(request.strength)]).model_copy(update=update)
-            elif old is not None and old.strength > 0 > request.strength and not result.instead:
+            elif old is not None and old.strength > 0 > request.strength and name in result.suppress:
                 del edits[name]  # "stop smiling" after "make her smile": back to the original
             else:
                 edits[name] = request

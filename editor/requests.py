@@ -129,7 +129,10 @@ class ParseResult(BaseModel):
 
     ``requests``: edits to apply (merged by attribute into the conversation state); ``relative``: the
     attributes among them whose strength is a change on top of the current one ("smile more", "less
-    angry") rather than a new absolute value; ``instead``: the edits replace the previous turn's edit;
+    angry") rather than a new absolute value; ``suppress``: the attributes asked to be taken away ("stop
+    smiling", "remove the glasses"): dropped from the state where an earlier edit added them, else
+    suppressed in the photo; ``set_strength``: a bare strength for the last edit ("make it 80%");
+    ``instead``: the edits replace the previous turn's edit;
     ``command``: undo/redo/reset/more/less/show_steps (applied before ``requests``); ``reply``: a short
     answer for the person; ``notes``: caveats (e.g. "LLM unavailable, used offline parser").
     """
@@ -140,6 +143,8 @@ class ParseResult(BaseModel):
     command: Command | None = None
     instead: bool = False
     relative: tuple[str, ...] = ()
+    suppress: tuple[str, ...] = ()
+    set_strength: float | None = Field(default=None, ge=-vocab.MAX_STRENGTH, le=vocab.MAX_STRENGTH)
     reply: str = ""
     notes: tuple[str, ...] = ()
     parser: Literal["offline", "llm"] = "offline"
@@ -149,15 +154,18 @@ class ParseResult(BaseModel):
         names = [r.attribute for r in self.requests]
         if len(set(names)) != len(names):
             raise ValueError(f"Each attribute may appear once per message; got {names}.")
-        unknown = set(self.relative) - set(names)
-        if unknown:
-            raise ValueError(f"'relative' names attributes that are not requested: {sorted(unknown)}.")
+        for field_name in ("relative", "suppress"):
+            unknown = set(getattr(self, field_name)) - set(names)
+            if unknown:
+                raise ValueError(
+                    f"{field_name!r} names attributes that are not requested: {sorted(unknown)}."
+                )
         return self
 
     @property
     def is_empty(self) -> bool:
-        """True when the message asks for no edit and no command."""
-        return not self.requests and self.command is None
+        """True when the message asks for no edit, no command and no strength change."""
+        return not self.requests and self.command is None and self.set_strength is None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The CLI's JSON form: ``{"requests": [...], "command": ..., "reply": ..., ...}``."""
@@ -167,6 +175,8 @@ class ParseResult(BaseModel):
             "reply": self.reply,
             "instead": self.instead,
             "relative": list(self.relative),
+            "suppress": list(self.suppress),
+            "set_strength": self.set_strength,
             "notes": list(self.notes),
             "parser": self.parser,
         }

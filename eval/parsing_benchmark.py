@@ -53,7 +53,7 @@ def run_singles(
         if not score.whole:
             got = [(r.attribute, round(r.strength, 2), r.value) for r in result.requests]
             failures.append(
-                f"single {item['text']!r}: {'; '.join(score.problems)} (got {got}, {result.command})"
+                f"{name} {item['text']!r}: {'; '.join(score.problems)} (got {got}, {result.command})"
             )
     return scores, seconds, failures
 
@@ -97,7 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.llm:
         from assistant.parsing.llm import LLMParser
 
-        parse = LLMParser.from_env().parse
+        llm = LLMParser.from_env()
+        if not isinstance(llm, LLMParser):
+            sys.stderr.write(
+                "No LLM endpoint configured: set FACECHAT_LLM_BASE_URL (and FACECHAT_LLM_API_KEY).\n"
+            )
+            return 2
+        parse = llm.parse
         name = "llm"
     else:
         from assistant.parsing.offline import default_parser

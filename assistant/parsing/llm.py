@@ -61,6 +61,8 @@ class LLMOutput(BaseModel):
     factor: float | None = None
     instead: bool = False
     relative: list[str] = Field(default_factory=list)
+    suppress: list[str] = Field(default_factory=list)
+    set_strength: float | None = None
     reply: str = ""
 
     def to_parse_result(self) -> ParseResult:
@@ -72,6 +74,8 @@ class LLMOutput(BaseModel):
             command=command,
             instead=self.instead and bool(requests),
             relative=tuple(self.relative),
+            suppress=tuple(self.suppress),
+            set_strength=self.set_strength,
             reply=self.reply,
             parser="llm",
         )

@@ -192,6 +192,7 @@ class OfflineParser:
                 "rel_after": pt.RELATIVE_AFTER,
                 "steps": pt.STEPS_PATTERN,
                 "years": pt.YEARS_PATTERN,
+                "set_strength": pt.SET_STRENGTH_PATTERN,
                 "years_added": pt.YEARS_ADDED_PATTERN,
                 "colour": r"\b(" + _alternation([re.escape(c) for c in vocab.COLOURS]) + r")\b",
                 "as_possible": pt.AS_POSSIBLE_PATTERN,
@@ -264,7 +265,7 @@ class OfflineParser:
                 unmatched.append(clause)
         if unmatched:
             found += self._embed_clauses(unmatched)
-        if not found and not clause_commands:
+        if not found and not clause_commands and not numbers:
             if self._re["satisfied"].search(norm) or self._re["small_talk"].search(norm):
                 return ParseResult(reply=replies.SMALL_TALK_REPLY, notes=tuple(notes))
             if self._re["help"].search(norm):
@@ -273,9 +274,12 @@ class OfflineParser:
                 return ParseResult(reply=replies.ABUSE_REPLY, notes=tuple(notes))
         if found and self._re["satisfied"].search(norm) and not instead:
             return ParseResult(reply=replies.SMALL_TALK_REPLY, notes=tuple(notes))
-        if numbers:
+        set_strength = None
+        if numbers and found:
             found = [f if f.number is not None or f.band else replace(f, number=numbers[-1]) for f in found]
-        return self._assemble(norm, found, bands, clause_commands, instead, steps, notes)
+        elif numbers and not clause_commands and self._re["set_strength"].search(norm):
+            set_strength = max(-vocab.MAX_STRENGTH, min(vocab.MAX_STRENGTH, numbers[-1] or 0.0))
+        return self._assemble(norm, found, bands, clause_commands, instead, steps, notes, set_strength)
 
     def clean(self, text: str) -> str:
         """Normalised, typo-corrected text (what the rules see)."""
@@ -440,6 +444,7 @@ class OfflineParser:
         instead: bool,
         steps: int | None,
         notes: list[str],
+        set_strength: float | None = None,
     ) -> ParseResult:
         command: Command | None = None
         global_band = bands[-1] if bands else None
@@ -454,6 +459,7 @@ class OfflineParser:
                 command = self._make_command(name, clause, bands)
         requests: dict[str, EditRequest] = {}
         relative: set[str] = set()
+        suppress = {item.attribute for item in found if item.negated}
         for item in found:
             if item.number is not None:
                 magnitude = item.number
@@ -481,6 +487,8 @@ class OfflineParser:
             )
         elif command is not None:
             reply = replies.command_reply(command)
+        elif set_strength is not None:
+            reply = f"Setting the last edit to strength {set_strength:+.2f}."
         else:
             reply = replies.UNKNOWN_REPLY
         return ParseResult(
@@ -488,6 +496,8 @@ class OfflineParser:
             command=command,
             instead=instead and bool(request_tuple),
             relative=tuple(a for a in requests if a in relative),
+            suppress=tuple(a for a in requests if a in suppress and requests[a].strength < 0),
+            set_strength=set_strength,
             reply=reply,
             notes=tuple(notes),
         )

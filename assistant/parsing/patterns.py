@@ -288,6 +288,11 @@ FILLER_WORDS = frozenset(
 STEPS_PATTERN = (
     r"\b(?:in|with|over|using|use|take|at)?\s*(\d{1,3})\s*(?:steps?|frames?|stages?|iterations?)\b"
 )
+#: A bare strength for the last edit: "make it 80%", "set it to 0.5", "intensity 7/10", "50%".
+SET_STRENGTH_PATTERN = (
+    r"\b(make|set|put|turn|change) (it|that|this|the (strength|intensity|level|edit))\b"
+    r"|\b(strength|intensity|level|amount)\b|\d percent\b|\d ?(out of|/) ?(10|5|100)\b|^\s*-?\d+(\.\d+)?\s*$"
+)
 #: "N years older/younger".
 YEARS_PATTERN = r"\b(\d{1,3})\s*(?:years?|yrs?)\b(?:\s*(?:old|of age)\b)?\s*(?P<dir>older|younger)?"
 #: "age her by 20 years", "add 10 years": older without saying "older".

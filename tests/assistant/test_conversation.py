@@ -82,7 +82,7 @@ def test_relative_requests_rescale_an_existing_attribute_or_add():
 def test_suppressing_an_edited_attribute_removes_it():
     c = Conversation()
     c.apply(edit(("happy", 0.7), ("brow_raise", 0.5)))
-    c.apply(edit(("happy", -0.7)))
+    c.apply(ParseResult(requests=(EditRequest(attribute="happy", strength=-0.7),), suppress=("happy",)))
     assert state(c) == {"brow_raise": 0.5}
 
 
@@ -171,3 +171,22 @@ def test_parsed_dialogue_end_to_end(parser):
         c.apply(parser.parse(text), text)
     current = state(c)
     assert list(current) == ["disgusted"] and 0.3 < current["disgusted"] < 0.6
+
+
+def test_suppress_removes_but_an_opposite_replaces():
+    c = Conversation()
+    c.apply(edit(("age", 0.7), ("glasses", 0.7)))
+    c.apply(ParseResult(requests=(EditRequest(attribute="glasses", strength=-0.7),), suppress=("glasses",)))
+    assert state(c) == {"age": 0.7}
+    c.apply(edit(("age", -0.7)))  # "younger" after "older": an opposite, not a removal
+    assert state(c) == {"age": -0.7}
+
+
+def test_set_strength_applies_to_the_last_edit():
+    c = Conversation()
+    c.apply(edit(("sad", 0.7)))
+    c.apply(edit(("happy", 0.4)))
+    c.apply(ParseResult(set_strength=0.8), "make it 80%")
+    assert state(c) == {"sad": 0.7, "happy": 0.8}
+    assert "nothing" not in c.apply(cmd("undo")).reply.lower() and state(c) == {"sad": 0.7, "happy": 0.4}
+    assert "no edit" in Conversation().apply(ParseResult(set_strength=0.5)).reply.lower()
