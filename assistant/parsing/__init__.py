@@ -1,0 +1,1 @@
+"""Understanding requests: the offline parser (rules + sentence embeddings) and the LLM parser."""
