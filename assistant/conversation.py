@@ -233,8 +233,9 @@ class Conversation:
         changed: dict[str, EditRequest | None] = {}
         action = "edit"
         # "sad instead" takes the previous edit turn back; "pink lipstick instead" (an attribute already
-        # in the state) just replaces that attribute
-        renames = result.instead and not any(r.attribute in edits for r in result.requests)
+        # in the state) just replaces that attribute; "undo that and make her sad instead" undid it already
+        undone = result.command is not None and result.command.name in ("undo", "reset")
+        renames = result.instead and not undone and not any(r.attribute in edits for r in result.requests)
         last = self._last_edit() if renames else None
         if last is not None:
             # take the previous edit turn back first

@@ -95,6 +95,7 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "soft": "subtle",
         "softly": "subtle",
         "tiny": "subtle",
+        "little": "subtle",
         "small": "subtle",
         "just a little": "subtle",
         "very slightly": "subtle",
@@ -116,6 +117,8 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "sorta": "moderate",
         "fairly": "moderate",
         "partly": "moderate",
+        "halfway": "moderate",
+        "half way": "moderate",
         "partially": "moderate",
         "half": "moderate",
         "medium": "moderate",
@@ -158,6 +161,7 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "pure": "strong",
         "sheer": "strong",
         "thick": "strong",
+        "deep": "strong",
         "as hell": "strong",
         "af": "strong",
         "hella": "strong",
@@ -463,7 +467,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "a neutral, relaxed, expressionless face",
         "neutral|expressionless|blank|blank face|blank expression|poker face|straight face|deadpan"
         "|emotionless|no expression|calm|relaxed|serene|impassive|stoic|stony|stone faced|stone-faced"
-        "|composed|unemotional|indifferent|serious|resting face|bored|relax * face|relax",
+        "|composed|unemotional|indifferent|serious|resting face|bored|relax * face|relax"
+        "|remove * expression|wipe * expression|no emotion|neutralize|neutralise",
         examples=(
             "make her face neutral",
             "give him a poker face",

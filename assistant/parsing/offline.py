@@ -192,6 +192,7 @@ class OfflineParser:
                 "rel_after": pt.RELATIVE_AFTER,
                 "steps": pt.STEPS_PATTERN,
                 "years": pt.YEARS_PATTERN,
+                "not_enough": pt.NOT_ENOUGH_PATTERN,
                 "set_strength": pt.SET_STRENGTH_PATTERN,
                 "years_added": pt.YEARS_ADDED_PATTERN,
                 "colour": r"\b(" + _alternation([re.escape(c) for c in vocab.COLOURS]) + r")\b",
@@ -351,6 +352,8 @@ class OfflineParser:
             ]
             negated = bool(self._re["neg_before"].search(before) or self._re["neg_after"].search(after))
             relative = bool(self._re["rel_before"].search(before) or self._re["rel_after"].search(after))
+            if self._re["not_enough"].search(after):
+                negated, relative = False, True  # "not angry enough": more of it
             if re.search(r"\bno (more|longer)\b|\bany ?more\b", before + " " + after):
                 relative = False
             value = m.value
@@ -460,6 +463,7 @@ class OfflineParser:
         requests: dict[str, EditRequest] = {}
         relative: set[str] = set()
         suppress = {item.attribute for item in found if item.negated}
+        specific: dict[str, bool] = {}
         for item in found:
             if item.number is not None:
                 magnitude = item.number
@@ -468,6 +472,10 @@ class OfflineParser:
             strength = max(-vocab.MAX_STRENGTH, min(vocab.MAX_STRENGTH, item.sign * magnitude))
             if strength == 0:
                 continue
+            previous = specific.get(item.attribute)
+            if previous is not None and item.band is None and item.number is None and previous:
+                continue  # "a smug little smirk": keep the mention that says how much
+            specific[item.attribute] = item.band is not None or item.number is not None
             requests[item.attribute] = EditRequest(
                 attribute=item.attribute, strength=strength, steps=steps, value=item.value
             )

@@ -11,7 +11,8 @@ from __future__ import annotations
 COMMAND_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "reset",
-        r"\breset\b|\bstart (all )?over\b|\bstart again\b|\bstart from scratch\b|\bfrom scratch\b"
+        r"\breset\b|\b(the way|how|as) (it|she|he|they) (was|were|looked)\b"
+        r"|\bstart (all )?over\b|\bstart again\b|\bstart from scratch\b|\bfrom scratch\b"
         r"|\b(back|go back|revert|return|restore|take (it|me) back)( it)? to (the |my )?(original|beginning"
         r"|start)\b"
         r"|\brestore (the )?original\b|\boriginal (photo|image|picture|face|version)\b"
@@ -85,6 +86,8 @@ NEGATORS_BEFORE = (
     r"|\bun\b|\bclear\b|\banti\b|\bweaker\b|\bsmaller\b|\bfainter\b|\bnot any\b"
     r"|\bno longer\b|\bno more\b|\blessen\b|\bminimi[sz]e\b|\beliminate\b"
 )
+#: "not angry enough": a stronger edit, not a negation.
+NOT_ENOUGH_PATTERN = r"\benough\b"
 #: Words after an attribute that negate it ("glasses off", "the beard gone", "smile less").
 NEGATORS_AFTER = r"\boff\b|\bgone\b|\baway\b|\bremoved\b|\bless\b|\bno more\b|\bany ?more\b|\bweaker\b"
 #: Words before an attribute that make its strength a change on top of the current one.
@@ -298,7 +301,10 @@ YEARS_PATTERN = r"\b(\d{1,3})\s*(?:years?|yrs?)\b(?:\s*(?:old|of age)\b)?\s*(?P<
 #: "age her by 20 years", "add 10 years": older without saying "older".
 YEARS_ADDED_PATTERN = r"\b(age|aged|add|adding|put on)\b( [a-z]+)?( by)?( about| around| roughly)?"
 #: "as happy as possible", "as wide as you can": the extreme band.
-AS_POSSIBLE_PATTERN = r"\bas [#a-z' -]{1,40}? as (possible|you can|it gets|can be|humanly possible)\b"
+AS_POSSIBLE_PATTERN = (
+    r"\bas [#a-z' -]{1,40}? as (possible|you can|it gets|can be|humanly possible"
+    r"|(they|it|she|he|you|we) (can|could|go|goes|will go|can go|get|gets))\b"
+)
 #: Explicit strength numbers: percent, "N out of 10", "N/10", plain decimals.
 PERCENT_PATTERN = r"(-?\d+(?:\.\d+)?)\s*percent\b"
 OUT_OF_PATTERN = r"(-?\d+(?:\.\d+)?)\s*(?:out of|/)\s*(10|5|100)\b"

@@ -190,3 +190,14 @@ def test_set_strength_applies_to_the_last_edit():
     assert state(c) == {"sad": 0.7, "happy": 0.8}
     assert "nothing" not in c.apply(cmd("undo")).reply.lower() and state(c) == {"sad": 0.7, "happy": 0.4}
     assert "no edit" in Conversation().apply(ParseResult(set_strength=0.5)).reply.lower()
+
+
+def test_undo_with_instead_does_not_take_back_twice():
+    c = Conversation()
+    c.apply(edit(("angry", 0.7)))
+    c.apply(edit(("glasses", 0.7)))
+    both = ParseResult(
+        requests=(EditRequest(attribute="sad", strength=0.7),), command=Command(name="undo"), instead=True
+    )
+    c.apply(both, "undo that and make her sad instead")
+    assert state(c) == {"angry": 0.7, "sad": 0.7}
