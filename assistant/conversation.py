@@ -258,7 +258,7 @@ class Conversation:
                 if request.value is not None:
                     update["value"] = request.value
                 edits[name] = old.scaled(factors[vocab.band_of(request.strength)]).model_copy(update=update)
-            elif old is not None and old.strength > 0 > request.strength and name in result.suppress:
+            elif old is not None and name in result.cancel and (old.strength > 0) != (request.strength > 0):
                 del edits[name]  # "stop smiling" after "make her smile": back to the original
             else:
                 edits[name] = request

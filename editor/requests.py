@@ -129,12 +129,13 @@ class ParseResult(BaseModel):
 
     ``requests``: edits to apply (merged by attribute into the conversation state); ``relative``: the
     attributes among them whose strength is a change on top of the current one ("smile more", "less
-    angry") rather than a new absolute value; ``suppress``: the attributes asked to be taken away ("stop
-    smiling", "remove the glasses"): dropped from the state where an earlier edit added them, else
-    suppressed in the photo; ``set_strength``: a bare strength for the last edit ("make it 80%");
-    ``instead``: the edits replace the previous turn's edit;
-    ``command``: undo/redo/reset/more/less/show_steps (applied before ``requests``); ``reply``: a short
-    answer for the person; ``notes``: caveats (e.g. "LLM unavailable, used offline parser").
+    angry") rather than a new absolute value; ``cancel``: the attributes whose earlier edit the message
+    takes back when the state holds them the other way ("stop smiling" after "make her smile", "bring
+    the glasses back" after "remove the glasses"), otherwise their request applies as usual;
+    ``set_strength``: a bare strength for the last edit ("make it 80%"); ``instead``: the edits replace
+    the previous turn's edit; ``command``: undo/redo/reset/more/less/show_steps (applied before
+    ``requests``); ``reply``: a short answer for the person; ``notes``: caveats (e.g. "LLM unavailable,
+    used offline parser").
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -143,7 +144,7 @@ class ParseResult(BaseModel):
     command: Command | None = None
     instead: bool = False
     relative: tuple[str, ...] = ()
-    suppress: tuple[str, ...] = ()
+    cancel: tuple[str, ...] = ()
     set_strength: float | None = Field(default=None, ge=-vocab.MAX_STRENGTH, le=vocab.MAX_STRENGTH)
     reply: str = ""
     notes: tuple[str, ...] = ()
@@ -154,7 +155,7 @@ class ParseResult(BaseModel):
         names = [r.attribute for r in self.requests]
         if len(set(names)) != len(names):
             raise ValueError(f"Each attribute may appear once per message; got {names}.")
-        for field_name in ("relative", "suppress"):
+        for field_name in ("relative", "cancel"):
             unknown = set(getattr(self, field_name)) - set(names)
             if unknown:
                 raise ValueError(
@@ -175,7 +176,7 @@ class ParseResult(BaseModel):
             "reply": self.reply,
             "instead": self.instead,
             "relative": list(self.relative),
-            "suppress": list(self.suppress),
+            "cancel": list(self.cancel),
             "set_strength": self.set_strength,
             "notes": list(self.notes),
             "parser": self.parser,

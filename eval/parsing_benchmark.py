@@ -26,6 +26,7 @@ from eval.metrics.parsing import Summary, TurnScore, score_requests, summarize
 DATA = Path(__file__).resolve().parent / "parsing"
 #: Messages written after the parser (each run once before later fixes; see their headers).
 HELDOUT = ("heldout.yaml", "heldout2.yaml")
+HELDOUT_DIALOGUES = "heldout_dialogues.yaml"
 
 
 def load(name: str) -> list[dict]:
@@ -60,10 +61,12 @@ def run_singles(
     return scores, seconds, failures
 
 
-def run_dialogues(parse: Callable[[str], ParseResult]) -> tuple[list[TurnScore], list[str]]:
-    """Score the conversation state after every turn of every dialogue."""
+def run_dialogues(
+    parse: Callable[[str], ParseResult], name: str = "dialogues.yaml"
+) -> tuple[list[TurnScore], list[str]]:
+    """Score the conversation state after every turn of every dialogue in ``name``."""
     scores, failures = [], []
-    for dialogue in load("dialogues.yaml"):
+    for dialogue in load(name):
         conversation = Conversation()
         for turn in dialogue["turns"]:
             conversation.apply(parse(turn["text"]), turn["text"])
@@ -72,7 +75,7 @@ def run_dialogues(parse: Callable[[str], ParseResult]) -> tuple[list[TurnScore],
             if not score.whole:
                 got = [(r.attribute, round(r.strength, 2), r.value) for r in conversation.edits]
                 failures.append(
-                    f"dialogue {dialogue['name']!r} turn {turn['text']!r}: "
+                    f"{name} {dialogue['name']!r} turn {turn['text']!r}: "
                     f"{'; '.join(score.problems)} (state {got})"
                 )
     return scores, failures
@@ -122,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         scores, _, failures = run_singles(parse, held)
         heldout_scores += scores
         heldout_failures += failures
+    held_dialogue_scores, held_dialogue_failures = run_dialogues(parse, HELDOUT_DIALOGUES)
     dialogue_scores, dialogue_failures = run_dialogues(parse)
     singles, dialogues = summarize(single_scores), summarize(dialogue_scores)
     overall = summarize(single_scores + dialogue_scores)
@@ -136,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         _format("single messages", singles),
         _format("dialogue turns", dialogues),
         _format("held-out messages", summarize(heldout_scores)),
+        _format("held-out dialogue turns", summarize(held_dialogue_scores)),
         _format("all turns", overall),
         f"warm latency per message: median {statistics.median(warm) * 1000:.2f} ms, "
         f"p95 {sorted(warm)[int(0.95 * (len(warm) - 1))] * 1000:.2f} ms, max {max(warm) * 1000:.2f} ms",
@@ -143,7 +148,17 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write("\n".join(lines) + "\n")
     if args.failures:
         sys.stdout.write(
-            "\n".join(["", "failures:", *single_failures, *dialogue_failures, *heldout_failures]) + "\n"
+            "\n".join(
+                [
+                    "",
+                    "failures:",
+                    *single_failures,
+                    *dialogue_failures,
+                    *heldout_failures,
+                    *held_dialogue_failures,
+                ]
+            )
+            + "\n"
         )
     if args.json:
         figures = {
@@ -151,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             "singles": singles.__dict__,
             "dialogues": dialogues.__dict__,
             "heldout": summarize(heldout_scores).__dict__,
+            "heldout_dialogues": summarize(held_dialogue_scores).__dict__,
             "all": overall.__dict__,
             "warm_latency_ms": {"median": statistics.median(warm) * 1000, "max": max(warm) * 1000},
         }

@@ -61,7 +61,7 @@ class LLMOutput(BaseModel):
     factor: float | None = None
     instead: bool = False
     relative: list[str] = Field(default_factory=list)
-    suppress: list[str] = Field(default_factory=list)
+    cancel: list[str] = Field(default_factory=list)
     set_strength: float | None = None
     reply: str = ""
 
@@ -74,7 +74,7 @@ class LLMOutput(BaseModel):
             command=command,
             instead=self.instead and bool(requests),
             relative=tuple(self.relative),
-            suppress=tuple(self.suppress),
+            cancel=tuple(self.cancel),
             set_strength=self.set_strength,
             reply=self.reply,
             parser="llm",

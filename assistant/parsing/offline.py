@@ -83,6 +83,7 @@ class _Found:
     number: float | None
     relative: bool
     negated: bool
+    restore: bool = False  # "bring the glasses back": undo an earlier removal
 
 
 @dataclass
@@ -193,6 +194,9 @@ class OfflineParser:
                 "steps": pt.STEPS_PATTERN,
                 "years": pt.YEARS_PATTERN,
                 "not_enough": pt.NOT_ENOUGH_PATTERN,
+                "restore_before": pt.RESTORE_BEFORE,
+                "restore_after": pt.RESTORE_AFTER,
+                "restore_only": pt.RESTORE_ONLY,
                 "set_strength": pt.SET_STRENGTH_PATTERN,
                 "years_added": pt.YEARS_ADDED_PATTERN,
                 "colour": r"\b(" + _alternation([re.escape(c) for c in vocab.COLOURS]) + r")\b",
@@ -354,6 +358,11 @@ class OfflineParser:
             relative = bool(self._re["rel_before"].search(before) or self._re["rel_after"].search(after))
             if self._re["not_enough"].search(after):
                 negated, relative = False, True  # "not angry enough": more of it
+            restore = not negated and bool(
+                self._re["restore_before"].search(before)
+                and self._re["restore_after"].search(after)
+                or self._re["restore_only"].search(before)
+            )
             if re.search(r"\bno (more|longer)\b|\bany ?more\b", before + " " + after):
                 relative = False
             value = m.value
@@ -368,6 +377,7 @@ class OfflineParser:
                     number,
                     relative,
                     negated,
+                    restore,
                 )
             )
         return out, band
@@ -462,7 +472,7 @@ class OfflineParser:
                 command = self._make_command(name, clause, bands)
         requests: dict[str, EditRequest] = {}
         relative: set[str] = set()
-        suppress = {item.attribute for item in found if item.negated}
+        cancel = {item.attribute for item in found if item.negated or item.restore}
         specific: dict[str, bool] = {}
         for item in found:
             if item.number is not None:
@@ -504,7 +514,7 @@ class OfflineParser:
             command=command,
             instead=instead and bool(request_tuple),
             relative=tuple(a for a in requests if a in relative),
-            suppress=tuple(a for a in requests if a in suppress and requests[a].strength < 0),
+            cancel=tuple(a for a in requests if a in cancel),
             set_strength=set_strength,
             reply=reply,
             notes=tuple(notes),

@@ -86,17 +86,22 @@ NEGATORS_BEFORE = (
     r"|\bun\b|\bclear\b|\banti\b|\bweaker\b|\bsmaller\b|\bfainter\b|\bnot any\b"
     r"|\bno longer\b|\bno more\b|\blessen\b|\bminimi[sz]e\b|\beliminate\b"
 )
+#: "bring the glasses back", "put her smile back", "restore the beard": take back an earlier removal.
+RESTORE_BEFORE = r"\b(bring|put|give|add|get)\b"
+RESTORE_AFTER = r"\bback\b"
+RESTORE_ONLY = r"\b(restore|re-add|readd)\b"
 #: "not angry enough": a stronger edit, not a negation.
 NOT_ENOUGH_PATTERN = r"\benough\b"
 #: Words after an attribute that negate it ("glasses off", "the beard gone", "smile less").
 NEGATORS_AFTER = r"\boff\b|\bgone\b|\baway\b|\bremoved\b|\bless\b|\bno more\b|\bany ?more\b|\bweaker\b"
 #: Words before an attribute that make its strength a change on top of the current one.
 RELATIVE_BEFORE = (
-    r"\btoo\b|\bmore\b|\bless\b|\bincrease\b|\bboost\b|\bintensify\b|\bamplify\b|\bstrengthen\b|\bextra\b|\beven\b"
+    r"\btoo\b|\bmore\b|\bless\b|\bbigger\b|\bwider\b|\blarger\b|\bbroader\b|\bsmaller\b|\bnarrower\b"
+    r"|\bincrease\b|\bboost\b|\bintensify\b|\bamplify\b|\bstrengthen\b|\bextra\b|\beven\b"
     r"|\breduce\b|\bdecrease\b|\btone down\b|\bdial down\b|\bturn down\b|\bweaken\b|\bsoften\b|\blessen\b"
     r"|\bturn up\b|\bdial up\b|\bcrank up\b|\bpump up\b|\bstronger\b|\bweaker\b|\bfurther\b"
 )
-RELATIVE_AFTER = r"\bmore\b|\bless\b|\bstronger\b|\bweaker\b"
+RELATIVE_AFTER = r"\bmore\b|\bless\b|\bstronger\b|\bweaker\b|\bstill\b|\bthan (before|that|now)\b"
 #: Words after an attribute that suppress rather than add (negative relative change).
 WEAKER_WORDS = (
     r"\bless\b|\breduce\b|\bdecrease\b|\btone down\b|\bdial down\b|\bturn down\b"

@@ -82,7 +82,7 @@ def test_relative_requests_rescale_an_existing_attribute_or_add():
 def test_suppressing_an_edited_attribute_removes_it():
     c = Conversation()
     c.apply(edit(("happy", 0.7), ("brow_raise", 0.5)))
-    c.apply(ParseResult(requests=(EditRequest(attribute="happy", strength=-0.7),), suppress=("happy",)))
+    c.apply(ParseResult(requests=(EditRequest(attribute="happy", strength=-0.7),), cancel=("happy",)))
     assert state(c) == {"brow_raise": 0.5}
 
 
@@ -173,10 +173,10 @@ def test_parsed_dialogue_end_to_end(parser):
     assert list(current) == ["disgusted"] and 0.3 < current["disgusted"] < 0.6
 
 
-def test_suppress_removes_but_an_opposite_replaces():
+def test_cancel_removes_but_an_opposite_replaces():
     c = Conversation()
     c.apply(edit(("age", 0.7), ("glasses", 0.7)))
-    c.apply(ParseResult(requests=(EditRequest(attribute="glasses", strength=-0.7),), suppress=("glasses",)))
+    c.apply(ParseResult(requests=(EditRequest(attribute="glasses", strength=-0.7),), cancel=("glasses",)))
     assert state(c) == {"age": 0.7}
     c.apply(edit(("age", -0.7)))  # "younger" after "older": an opposite, not a removal
     assert state(c) == {"age": -0.7}

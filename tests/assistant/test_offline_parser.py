@@ -143,9 +143,9 @@ def test_rules_only_parser_works_without_the_model():
     assert rules.parse("undo").command.name == "undo"
 
 
-def test_suppress_and_set_strength(parser):
-    assert parser.parse("remove the glasses").suppress == ("glasses",)
-    assert parser.parse("make him younger").suppress == ()
+def test_cancel_and_set_strength(parser):
+    assert parser.parse("remove the glasses").cancel == ("glasses",)
+    assert parser.parse("make him younger").cancel == ()
     result = parser.parse("make it 80%")
     assert result.set_strength == pytest.approx(0.8) and result.requests == () and result.command is None
     assert parser.parse("what is 2+2").set_strength is None
