@@ -51,6 +51,7 @@ class WarpConfig:
     feather: float = 0.16  # width of the mask's 0 -> 1 ramp, as a fraction of the face oval's height
     smoothing: float = 1e-6  # thin-plate-spline regulariser (normalised units); 0 interpolates exactly
     affine_below: float = 0.3  # piecewise affine replaces the spline where its Jacobian det is below this
+    fine_step: int | None = 3  # eyes and mouth that open or close get the field this finely (None: off)
     merge_distance: float = 0.5  # target points closer than this (pixels) become one control point
     eyelid_scale: float = 1.0  # multiplies the motion of the 32 eye-contour points (e.g. 0.5-1.2)
     lip_min_gap: float = 0.02  # facing inner-lip points stay this far apart (fraction of mouth width)
@@ -137,9 +138,10 @@ def clamp_facing_points(
 
     The gap of pair i is (target[lower[i]] - target[upper[i]]) measured across the opening (along the
     perpendicular to the corner-to-corner line, oriented like `down`). Where the target gap is below
-    min(source gap, min_gap), the pair is moved back apart, along that perpendicular, to exactly that
-    gap; the point that moved toward the other takes the correction (both in proportion when both
-    did), so a lower lip pushed up into a still upper lip stops at it instead of shoving it up.
+    min(source gap, min_gap) (never more crossed than MediaPipe saw it), the pair is moved back apart,
+    along that perpendicular, to exactly that gap; the point that moved toward the other takes the
+    correction (both in proportion when both did), so a lower lip pushed up into a still upper lip
+    stops at it instead of shoving it up.
     The shared corner points (first and last) are not touched.
 
     Args:
@@ -162,7 +164,7 @@ def clamp_facing_points(
     n_src, n_tgt = across(source), across(target)
     gap_src = (source[lo] - source[up]) @ n_src
     gap_tgt = (target[lo] - target[up]) @ n_tgt
-    required = np.minimum(np.maximum(gap_src, 0.0), min_gap)
+    required = np.minimum(gap_src, min_gap)  # lips MediaPipe already reads as crossed may stay so
     short = gap_tgt < required
     if short.any():
         toward_up = np.maximum((target[up] - source[up]) @ n_tgt, 0.0)  # the upper point moving down
@@ -288,6 +290,47 @@ def control_points(
     return to_pts, from_pts
 
 
+def _strip(first: tuple[int, ...] | np.ndarray, second: tuple[int, ...] | np.ndarray) -> np.ndarray:
+    """Triangles of the band between two facing chains of equal length (first[i] faces second[i])."""
+    a, b = np.asarray(first), np.asarray(second)
+    tris = np.concatenate(
+        [np.stack([a[:-1], a[1:], b[1:]], axis=1), np.stack([a[:-1], b[1:], b[:-1]], axis=1)]
+    )
+    return tris[(tris[:, 0] != tris[:, 1]) & (tris[:, 1] != tris[:, 2]) & (tris[:, 0] != tris[:, 2])]
+
+
+def affine_mesh(
+    source: np.ndarray, safe_target: np.ndarray, config: WarpConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The triangle mesh the piecewise-affine fallback maps: face mesh, eye and mouth openings, rings.
+
+    MediaPipe's tessellation (which `untangle` keeps unfolded), the eye and mouth openings filled with
+    strips between their facing chains (kept uncrossed by the clamps), and bands from the face oval to
+    each anchor ring, so the map is defined, and cannot fold, everywhere the warp moves pixels.
+
+    Returns:
+        to_points (478 + 36 k, 2) target positions, from_points (same) source positions,
+        triangles (T, 3) int64.
+    """
+    config = config or WarpConfig()
+    src, tgt = _xy(source, "source"), _xy(safe_target, "target")
+    idx = face_mesh_indices()
+    rings = [face_polygon(src, s) for s in config.anchor_scales]
+    to_pts = np.concatenate([tgt, *rings])
+    from_pts = np.concatenate([src, *rings])
+    oval = np.asarray(idx.face_oval + idx.face_oval[:1])
+    chains = [oval] + [NUM_LANDMARKS + 36 * k + np.r_[np.arange(36), 0] for k in range(len(rings))]
+    parts = [idx.triangles]
+    parts += [_strip(chains[k], chains[k + 1]) for k in range(len(rings))]
+    for upper, lower in (
+        (idx.right_eye_upper, idx.right_eye_lower),
+        (idx.left_eye_upper, idx.left_eye_lower),
+        (idx.inner_lip_upper, idx.inner_lip_lower),
+    ):
+        parts.append(_strip(upper, lower))
+    return to_pts, from_pts, np.concatenate(parts).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class _CoarseField:
     """The flow and mask sampled on a coarse grid over a region of interest of the photo."""
@@ -296,6 +339,8 @@ class _CoarseField:
     flow: np.ndarray  # (ny, nx, 2) float32 backward flow in photo pixels, already multiplied by the mask
     mask: np.ndarray  # (ny, nx) float32 in [0, 1]
     cell: tuple[float, float]  # photo pixels per coarse cell along x, y
+    spline: ThinPlateSpline | None  # the fitted field (None when the mask is empty)
+    mesh: tuple[np.ndarray, np.ndarray, np.ndarray]  # `affine_mesh`: to_points, from_points, triangles
 
 
 def _coarse_field(
@@ -326,18 +371,88 @@ def _coarse_field(
     k = 2 * math.ceil(radius) + 1
     mask = cv2.GaussianBlur(eroded, (k, k), radius / 2.0) * inside
 
+    mesh = affine_mesh(source, safe_target, config)
+    spline = None
     flow = np.zeros((ny, nx, 2), np.float32)
-    nodes = np.nonzero(mask > 0)
-    if len(nodes[0]):
+    if (mask > 0).any():
         to_pts, from_pts = control_points(source, safe_target, config)
-        xy = np.stack([x0 + (nodes[1] + 0.5) * cx - 0.5, y0 + (nodes[0] + 0.5) * cy - 0.5], axis=1)
         with _THREADPOOLS.limit(limits=1, user_api="blas"):
             spline = ThinPlateSpline.fit(to_pts, from_pts - to_pts, smoothing=config.smoothing)
-            flow[nodes] = spline(xy, dtype=np.float32)  # float32: < 0.1 px error
-        if config.affine_below > 0:
-            _affine_where_spline_folds(flow, mask, nodes, xy, to_pts, from_pts, (cx + cy) / 2, config)
+        flow = _sample_field(spline, mesh, (x0, y0), (cx, cy), mask > 0, config)
         flow *= mask[..., None]
-    return _CoarseField(roi=(x0, y0, x1, y1), flow=flow, mask=mask, cell=(cx, cy))
+    return _CoarseField(roi=(x0, y0, x1, y1), flow=flow, mask=mask, cell=(cx, cy), spline=spline, mesh=mesh)
+
+
+def _sample_field(
+    spline: ThinPlateSpline,
+    mesh: tuple[np.ndarray, np.ndarray, np.ndarray],
+    origin: tuple[float, float],
+    cell: tuple[float, float],
+    active: np.ndarray,
+    config: WarpConfig,
+) -> np.ndarray:
+    """(ny, nx, 2) float32 backward flow at the centres of a grid of cells (cv2.resize's convention).
+
+    Node (i, j) sits at photo pixel (origin_x + (j + 0.5) cell_x - 0.5, origin_y + (i + 0.5) cell_y - 0.5);
+    only `active` (ny, nx) nodes are evaluated, the rest are 0.
+    """
+    flow = np.zeros((*active.shape, 2), np.float32)
+    nodes = np.nonzero(active)
+    xy = np.stack(
+        [origin[0] + (nodes[1] + 0.5) * cell[0] - 0.5, origin[1] + (nodes[0] + 0.5) * cell[1] - 0.5], axis=1
+    )
+    with _THREADPOOLS.limit(limits=1, user_api="blas"):
+        flow[nodes] = spline(xy, dtype=np.float32)  # float32: < 0.1 px error
+    if config.affine_below > 0:
+        _affine_where_spline_folds(flow, active, nodes, xy, mesh, (cell[0] + cell[1]) / 2, config)
+    return flow
+
+
+def _refine_features(
+    flow: np.ndarray, mask: np.ndarray, coarse: _CoarseField, source: np.ndarray, target: np.ndarray, config
+) -> None:
+    """Re-sample the field every `fine_step` pixels around eyes and mouth that open or close, in place.
+
+    The coarse grid cannot hold a lid closing to a 2 px slit, or a lip seam opening: upsampled, the
+    compression spreads over a whole cell (a half-closed eye). Around each feature whose opening
+    changes by more than half a coarse cell (its source and target contour, padded) the field is
+    evaluated finely and blended in with a soft edge.
+    """
+    if coarse.spline is None or config.fine_step is None or config.fine_step >= config.grid_step:
+        return
+    idx = face_mesh_indices()
+    x0r, y0r, x1r, y1r = coarse.roi
+    features = (
+        (idx.right_eye_upper, idx.right_eye_lower),
+        (idx.left_eye_upper, idx.left_eye_lower),
+        (idx.inner_lip_upper, idx.inner_lip_lower),
+    )
+    for upper, lower in features:
+        up, lo_ = as_array(upper[1:-1]), as_array(lower[1:-1])
+        opening_change = np.abs(
+            np.linalg.norm(target[lo_] - target[up], axis=1)
+            - np.linalg.norm(source[lo_] - source[up], axis=1)
+        )
+        if opening_change.max() < 0.5 * config.grid_step:  # the coarse grid holds this much
+            continue
+        points = np.concatenate([source[as_array(upper + lower)], target[as_array(upper + lower)]])
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        margin = 0.15 * float(hi[0] - lo[0]) + 2 * config.grid_step
+        bx0, by0 = max(int(lo[0] - margin), x0r), max(int(lo[1] - margin), y0r)
+        bx1, by1 = min(int(hi[0] + margin) + 1, x1r), min(int(hi[1] + margin) + 1, y1r)
+        if bx1 - bx0 < 4 * config.grid_step or by1 - by0 < 4 * config.grid_step:
+            continue
+        nx = math.ceil((bx1 - bx0) / config.fine_step)
+        ny = math.ceil((by1 - by0) / config.fine_step)
+        cell = ((bx1 - bx0) / nx, (by1 - by0) / ny)
+        fine = _sample_field(coarse.spline, coarse.mesh, (bx0, by0), cell, np.ones((ny, nx), bool), config)
+        fine = cv2.resize(fine, (bx1 - bx0, by1 - by0), interpolation=cv2.INTER_LINEAR)
+        ramp = float(config.grid_step)  # blend from the coarse field over one coarse cell at the edges
+        ys = np.minimum(np.arange(by1 - by0), np.arange(by1 - by0)[::-1])[:, None]
+        xs = np.minimum(np.arange(bx1 - bx0), np.arange(bx1 - bx0)[::-1])[None, :]
+        weight = np.clip((np.minimum(xs, ys) - ramp) / ramp, 0.0, 1.0).astype(np.float32)[..., None]
+        box = (slice(by0, by1), slice(bx0, bx1))
+        flow[box] = (1.0 - weight) * flow[box] + weight * fine * mask[box][..., None]
 
 
 def _affine_where_spline_folds(
@@ -345,8 +460,7 @@ def _affine_where_spline_folds(
     mask: np.ndarray,
     nodes: tuple[np.ndarray, np.ndarray],
     xy: np.ndarray,
-    to_pts: np.ndarray,
-    from_pts: np.ndarray,
+    mesh: tuple[np.ndarray, np.ndarray, np.ndarray],
     spacing: float,
     config: WarpConfig,
 ) -> None:
@@ -354,19 +468,21 @@ def _affine_where_spline_folds(
 
     The spline overshoots where control points close together move very differently (a closing
     eyelid over the static lower lid): its Jacobian determinant drops below `affine_below` there.
-    Around those nodes (two cells further, blended over a soft edge) the piecewise-affine map of the
-    same control points takes over; it has no overshoot and folds only where landmarks cross, which
-    `apply_safety` prevents.
+    Around those nodes (two coarse cells further, blended over a soft edge) the piecewise-affine map of
+    `affine_mesh` takes over; it has no overshoot and cannot fold while the mesh's triangles keep their
+    orientation, which `apply_safety` ensures.
     """
     det = jacobian_determinant(flow, spacing=spacing)
     weak = ((det < config.affine_below) & (mask > 0)).astype(np.uint8)
     if not weak.any():
         return
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    weight = cv2.GaussianBlur(cv2.dilate(weak, kernel).astype(np.float32), (5, 5), 1.0)
+    reach = max(int(round(2 * config.grid_step / spacing)), 1)  # two coarse cells, in this grid's cells
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    weight = cv2.dilate(weak, kernel).astype(np.float32)
+    weight = cv2.GaussianBlur(weight, (2 * reach + 1, 2 * reach + 1), reach / 2.0)
     weight = np.clip(weight * 1.5, 0.0, 1.0)
     blend = weight[nodes] > 0
-    affine = piecewise_affine(to_pts, from_pts, xy[blend]) - xy[blend]
+    affine = piecewise_affine(mesh[0], mesh[1], xy[blend], triangles=mesh[2]) - xy[blend]
     rows, cols = nodes[0][blend], nodes[1][blend]
     w = weight[rows, cols][:, None]
     flow[rows, cols] = (1.0 - w) * flow[rows, cols] + w * np.nan_to_num(affine).astype(np.float32)
@@ -387,8 +503,10 @@ def dense_backward_flow(
     """
     config = config or WarpConfig()
     safe = apply_safety(source, target, config)
-    coarse = _coarse_field(_xy(source, "source"), safe, shape, config)
+    src = _xy(source, "source")
+    coarse = _coarse_field(src, safe, shape, config)
     flow, mask, _ = _full_resolution(coarse, shape)
+    _refine_features(flow, mask, coarse, src, safe, config)
     return flow, mask
 
 
@@ -435,28 +553,29 @@ def warp_face(
     coarse = _coarse_field(src, safe, shape, config)
     lap("field")
     flow, mask, region = _full_resolution(coarse, shape)
+    lap("upsample")
+    _refine_features(flow, mask, coarse, src, safe, config)
+    lap("refine")
     x0, y0, x1, y1 = coarse.roi
     map_x = flow[region][..., 0] + np.arange(x0, x1, dtype=np.float32)[None, :]
     map_y = flow[region][..., 1] + np.arange(y0, y1, dtype=np.float32)[:, None]
     out = image.copy()
     out[region] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lap("upsample_remap")
+    lap("remap")
 
     mouth_alpha = None
     if config.mouth is not None:
         out, mouth_alpha = synthesize_mouth_interior(out, src, safe, flow, config.mouth)
     lap("mouth")
 
-    det = jacobian_determinant(coarse.flow, spacing=float(np.mean(coarse.cell)))
-    face = coarse.mask > 0.01
-    raw_folds = float((det[face] <= 0).mean()) if face.any() else 0.0
-    if mouth_alpha is not None:  # the coarse nodes' centres, looked up in the full-resolution opacity
-        ny, nx = coarse.mask.shape
-        rows = np.round(y0 + (np.arange(ny) + 0.5) * coarse.cell[1] - 0.5).astype(int)
-        cols = np.round(x0 + (np.arange(nx) + 0.5) * coarse.cell[0] - 0.5).astype(int)
-        rows, cols = np.clip(rows, 0, shape[0] - 1), np.clip(cols, 0, shape[1] - 1)
-        face &= mouth_alpha[np.ix_(rows, cols)] < 0.5
-    folds = float((det[face] <= 0).sum() / max(int((coarse.mask > 0.01).sum()), 1))
+    # Fold check on the flow actually used, every other pixel (the fine regions hold 2 px detail).
+    det = jacobian_determinant(flow[region][::2, ::2], spacing=2.0)
+    face = mask[region][::2, ::2] > 0.01
+    area = max(int(face.sum()), 1)
+    raw_folds = float((det[face] <= 0).sum() / area)
+    if mouth_alpha is not None:
+        face &= mouth_alpha[region][::2, ::2] < 0.5
+    folds = float((det[face] <= 0).sum() / area)
     min_det = float(det[face].min()) if face.any() else 1.0
     if folds > 0:
         logger.info("The warp folds over on %.2f%% of the face (min Jacobian %.3f).", 100 * folds, min_det)

@@ -50,3 +50,16 @@ def test_piecewise_affine_passes_through_its_control_points():
     pts = _points()
     mapped = pts + np.random.default_rng(3).normal(0, 4, pts.shape)
     np.testing.assert_allclose(piecewise_affine(pts, mapped, pts), mapped, atol=1e-9)
+
+
+def test_piecewise_affine_handles_many_queries_on_near_degenerate_triangles():
+    rng = np.random.default_rng(4)
+    pts = np.concatenate(
+        [_points(200), _points(200, seed=5) + rng.normal(0, 1e-3, (200, 2))]
+    )  # near-duplicates
+    mapped = pts + rng.normal(0, 2, pts.shape)
+    ys, xs = np.mgrid[100:400:2, 100:400:2]
+    query = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)
+    out = piecewise_affine(pts, mapped, query)
+    assert np.isfinite(out).all()
+    assert np.abs(out - query).max() < 20
