@@ -158,6 +158,7 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "dramatically": "strong",
         "intense": "strong",
         "huge": "strong",
+        "high": "strong",
         "pure": "strong",
         "sheer": "strong",
         "thick": "strong",

@@ -25,7 +25,7 @@ from eval.metrics.parsing import Summary, TurnScore, score_requests, summarize
 
 DATA = Path(__file__).resolve().parent / "parsing"
 #: Messages written after the parser (each run once before later fixes; see their headers).
-HELDOUT = ("heldout.yaml", "heldout2.yaml")
+HELDOUT = ("heldout.yaml", "heldout2.yaml", "heldout3.yaml")
 HELDOUT_DIALOGUES = "heldout_dialogues.yaml"
 
 

@@ -213,7 +213,7 @@ class OfflineParser:
     # ------------------------------------------------------------------ public
     def parse(self, text: str | None) -> ParseResult:
         """Understand one message. Never raises on user text; unparseable text gives no edit and a reply."""
-        raw = (text or "").strip()
+        raw = ("" if text is None else str(text)).strip()
         notes = list(self.notes)
         if not raw:
             return ParseResult(reply=replies.EMPTY_REPLY, notes=tuple(notes))
