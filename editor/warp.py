@@ -12,8 +12,9 @@ The geometry backend's image side, and the generator of (source, target, flow) t
    by the mask and upsamples it: a backward flow (see editor.flow for the convention) that is exactly
    zero outside the mask, so hair, background and neck cannot move.
 3. `warp_face` remaps the photo with that flow (only inside the mask's bounding box; every pixel
-   outside it is copied), reports fold-over (Jacobian determinant <= 0), and where the lips were
-   parted composites a synthesised mouth interior (editor.mouth).
+   outside it is copied), reports fold-over (Jacobian determinant <= 0), where the lips were parted
+   composites a synthesised mouth interior (editor.mouth), and over eyes it closed paints a lash
+   line (editor.eyelids).
 
 Landmarks are MediaPipe FaceLandmarker's 478 points in image pixels, (478, 2) or (478, 3) (z ignored).
 """
@@ -29,6 +30,7 @@ import cv2
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from editor.eyelids import LidConfig, paint_closed_lids
 from editor.flow import jacobian_determinant
 from editor.interpolants import ThinPlateSpline, piecewise_affine
 from editor.landmark_indices import NUM_LANDMARKS, FaceMeshIndices, as_array, face_mesh_indices
@@ -59,6 +61,7 @@ class WarpConfig:
     pin_irises: bool = True  # keep the iris centres 468/473 still (while inside the eye opening)
     untangle: bool = True  # pull points of folded face-mesh triangles back toward the source (`untangle`)
     mouth: MouthConfig | None = field(default_factory=MouthConfig)  # None: no mouth-interior synthesis
+    lids: LidConfig | None = field(default_factory=LidConfig)  # None: no lash line over closed eyes
 
     def __post_init__(self) -> None:
         if self.grid_step < 1:
@@ -566,6 +569,8 @@ def warp_face(
     mouth_alpha = None
     if config.mouth is not None:
         out, mouth_alpha = synthesize_mouth_interior(out, src, safe, flow, config.mouth)
+    if config.lids is not None:
+        out, _ = paint_closed_lids(out, image, src, safe, config.lids)
     lap("mouth")
 
     # Fold check on the flow actually used, every other pixel (the fine regions hold 2 px detail).

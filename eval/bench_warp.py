@@ -8,7 +8,7 @@ basis (editor.geometry.motion) for the ARKit weights given. Without ../shared/da
 photo is upscaled to 1350x1350 so the figure is still at the target resolution. Reports the median
 (and min/max) of --repeat runs after one warm-up run, per stage: safety (target clean-up), field (the
 coarse spline + mask), upsample (full-resolution flow), refine (a 3 px field around eyes and mouth
-that open or close), remap (cv2.remap), mouth (interior synthesis),
+that open or close), remap (cv2.remap), mouth (mouth interior and closed-lid synthesis),
 folds (diagnostics) and total.
 """
 

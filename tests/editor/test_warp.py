@@ -340,3 +340,32 @@ def test_closing_eyelids_do_not_fold():
     assert result.fold_fraction < 0.05 * spline_only.fold_fraction  # ... the fallback leaves a few pixels
     gaps = _gaps(result.target, IDX.left_eye_upper, IDX.left_eye_lower)
     assert (gaps > 0).all() and (gaps < 0.1 * (pts[263, 0] - pts[362, 0])).all()  # closed, uncrossed
+
+
+def test_closed_eyes_get_a_dark_lash_line_only_along_the_slit():
+    pts = synthetic_landmarks()
+    image = textured_image()
+    image[...] = np.clip(image.astype(int) + 60, 0, 255).astype(np.uint8)  # light skin
+    for side in ("right", "left"):  # dark lashes along each upper lid
+        upper = pts[as_array(IDX.right_eye_upper if side == "right" else IDX.left_eye_upper)]
+        cv2.polylines(image, [np.round(upper).astype(np.int32)], False, (20, 15, 10), 2)
+    target = pts.copy()
+    for upper, lower in (
+        (IDX.right_eye_upper, IDX.right_eye_lower),
+        (IDX.left_eye_upper, IDX.left_eye_lower),
+    ):
+        target[as_array(upper[1:-1]), 1] = pts[as_array(lower[1:-1]), 1]  # lids meet (clamped to a slit)
+    closed = warp_face(image, pts, target)
+    plain = warp_face(image, pts, target, WarpConfig(lids=None))
+    changed = np.any(closed.image != plain.image, axis=-1)
+    slits = np.zeros(image.shape[:2], np.uint8)
+    for side in ("right", "left"):
+        slits |= inside(closed.target[as_array(IDX.eye_loop(side))], image.shape[:2]).astype(np.uint8)
+    near = cv2.dilate(slits, np.ones((11, 11), np.uint8)).astype(bool)
+    assert changed.any() and not changed[~near].any()
+    assert closed.image[changed].mean() < plain.image[changed].mean() - 20  # darker: lash colour
+    half_open = pts.copy()
+    half_open[as_array(IDX.left_eye_upper[1:-1]), 1] += 2.0  # a slight squint: nothing painted
+    np.testing.assert_array_equal(
+        warp_face(image, pts, half_open).image, warp_face(image, pts, half_open, WarpConfig(lids=None)).image
+    )
