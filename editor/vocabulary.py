@@ -318,7 +318,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "happy|happier|happiest|happiness|smile|smiles|smiling|smiled|smiley|smily|grin|grins|grinning"
         "|joy|joyful|joyous|cheerful|cheery|glad|delighted|beaming|beam|laugh|laughing|laughs|pleased"
         "|jolly|merry|ecstatic|elated|overjoyed|thrilled|content|contented|upbeat|chuffed|giddy"
-        "|excited|radiant|bright smile|sunny|amused",
+        "|excited|radiant|bright smile|sunny|amused|lift * corners * mouth|raise * corners * mouth"
+        "|mouth corners up|corners of * mouth up|upturned mouth|upturned lips",
         examples=(
             "make her look happy",
             "give him a big smile",

@@ -110,7 +110,8 @@ WEAKER_WORDS = (
 
 #: The message replaces the previous turn's edit ("sad instead", "actually make her surprised").
 INSTEAD_PATTERN = (
-    r"\binstead\b|\brather than\b|\brather\b|^(no|nope|nah|wait|hmm|oops)\b|^actually\b|\bon second thought\b"
+    r"\binstead\b|\brather than\b|\brather\b|^(no|nope|nah)\s*[,.!-]|^(wait|hmm|hm|oops)\b|^actually\b"
+    r"|\bon second thought\b"
     r"|\bchange (it|that|this) to\b|\bswitch (it |that )?to\b|\bnot that\b|\bi meant\b|\bi mean\b"
 )
 #: The words after these name the replaced edit and are dropped ("sad instead of angry").
