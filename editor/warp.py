@@ -579,7 +579,7 @@ def warp_face(
     area = max(int(face.sum()), 1)
     raw_folds = float((det[face] <= 0).sum() / area)
     if mouth_alpha is not None:
-        face &= mouth_alpha[region][::2, ::2] < 0.5
+        face &= mouth_alpha[region][::2, ::2] < 0.02  # painted over, soft edge included
     folds = float((det[face] <= 0).sum() / area)
     min_det = float(det[face].min()) if face.any() else 1.0
     if folds > 0:

@@ -369,3 +369,30 @@ def test_closed_eyes_get_a_dark_lash_line_only_along_the_slit():
     np.testing.assert_array_equal(
         warp_face(image, pts, half_open).image, warp_face(image, pts, half_open, WarpConfig(lids=None)).image
     )
+
+
+# --- real photos (../shared/data) ---------------------------------------------------------------------
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_london_smiles_rise_without_folds_or_background_motion(london, analyzer):
+    from editor.geometry.motion import target_landmarks
+    from editor.images import load_image
+
+    smile = {
+        "mouthSmileLeft": 0.6,
+        "mouthSmileRight": 0.6,
+        "mouthLowerDownLeft": 0.8,
+        "mouthLowerDownRight": 0.8,
+    }
+    for path in sorted((london / "neutral").glob("*.jpg"))[:3]:
+        photo = load_image(path)
+        face = analyzer.analyze_one(photo)
+        result = warp_face(photo, face.landmarks, target_landmarks(face.landmarks, smile))
+        assert result.fold_fraction < 2e-4, path.name  # at most a few pixels at a mouth corner
+        ring = inside(face_polygon(face.landmarks, 1.35), photo.shape[:2])
+        np.testing.assert_array_equal(result.image[~ring], photo[~ring])
+        after = analyzer.analyze_one(result.image).blendshapes
+        rise = sum(after[k] - face.blendshapes[k] for k in ("mouthSmileLeft", "mouthSmileRight")) / 2
+        assert rise > 0.15, f"{path.name}: mouthSmile rose by only {rise:.2f}"
