@@ -178,6 +178,26 @@ def compose_flows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return second.astype(np.float32) + carried
 
 
+def invert_flow(flow: np.ndarray, *, iterations: int = 20) -> np.ndarray:
+    """The flow of the inverse mapping: backward <-> forward, by fixed-point iteration.
+
+    For a backward flow b (out[p] = img[p + b(p)]) returns f with f(q) = -b(q + f(q)): f moves each
+    source pixel to where it lands in the output. Exact (to interpolation) where the mapping is
+    one-to-one and moderately smooth (|grad b| < 1); where it folds there is no inverse and the result
+    is one of the candidates. Both (H, W, 2) pixel flows; returns float32.
+    """
+    _check_flow(flow)
+    backward = flow.astype(np.float32)
+    grid = identity_grid(*flow.shape[:2])
+    inverse = -backward
+    for _ in range(iterations):
+        coords = grid + inverse
+        inverse = -cv2.remap(
+            backward, coords[..., 0], coords[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+    return inverse
+
+
 def scale_flow(flow: np.ndarray, factor: float | np.ndarray) -> np.ndarray:
     """Multiply a flow by a scalar or an (H, W) weight map (e.g. a feathered mask, or i/K for step i of K)."""
     _check_flow(flow)

@@ -148,3 +148,12 @@ def test_torch_warp_matches_the_cv2_warp(align_corners):
     )
     # cv2.remap interpolates with 1/32-pixel weights, hence the tolerance.
     np.testing.assert_allclose(got[3:-3, 3:-3], expected[3:-3, 3:-3], atol=0.25)
+
+
+def test_inverting_a_smooth_flow_twice_and_composing_gives_identity():
+    ys, xs = np.mgrid[0:64, 0:80].astype(np.float32)
+    flow = np.stack([3 * np.sin(ys / 11), 2 * np.cos(xs / 13)], axis=-1).astype(np.float32)
+    inverse = F.invert_flow(flow)
+    # A pixel moved by the inverse lands where the backward flow reads it from: composition is identity.
+    np.testing.assert_allclose(F.compose_flows(inverse, flow)[6:-6, 6:-6], 0, atol=0.05)
+    np.testing.assert_allclose(F.invert_flow(inverse)[6:-6, 6:-6], flow[6:-6, 6:-6], atol=0.05)
