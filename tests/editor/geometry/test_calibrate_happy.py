@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from editor.geometry.basis import load_basis
-from editor.geometry.calibrate_happy import align_to, calibrate, smile_error
+from editor.geometry.calibrate_happy import align_to, calibrate, lip_parting, smile_error
 from editor.geometry.motion import Similarity
 
 
@@ -23,10 +23,8 @@ def _pose(rng: np.random.Generator) -> Similarity:
 def test_calibration_recovers_a_known_smile_recipe_across_head_motion():
     basis = load_basis()
     rng = np.random.default_rng(1)
-    truth = {"mouthSmile": 0.3, "mouthUpperUp": 0.5, "jawOpen": 0.1}
-    weights = {"jawOpen": 0.1} | {
-        f"{g}{side}": w for g, w in truth.items() if g != "jawOpen" for side in ("Left", "Right")
-    }
+    truth = {"mouthSmile": 0.3, "mouthDimple": 0.5}  # a closed-lip smile: the lips stay together
+    weights = {f"{g}{side}": w for g, w in truth.items() for side in ("Left", "Right")}
     motion = basis.displacement(weights)
     pairs = {}
     for i in range(12):
@@ -38,7 +36,17 @@ def test_calibration_recovers_a_known_smile_recipe_across_head_motion():
         assert fitted[group] == pytest.approx(value, abs=0.03), group
     assert fitted["cheekSquint"] < 0.03 and fitted["mouthStretch"] < 0.03
     assert result["test_error"]["fitted"]["mean"] < 0.2 * result["test_error"]["no_edit"]["mean"]
-    assert result["test_people"] == 4 and result["fit_people"] == 8
+    assert result["test_people"] == 4 and result["fit_people"] == {"closed_lip": 8, "all": 8}
+    # The all-smiles fit may also use lip-parting shapes; here it should not need them.
+    assert result["fitted_all_smiles_group_weights"]["jawOpen"] < 0.03
+
+
+def test_lip_parting_tells_open_from_closed_smiles():
+    basis = load_basis()
+    neutral = basis.neutral.astype(np.float64) * 200
+    opened = neutral + 200 * basis.displacement({"jawOpen": 0.3})
+    assert lip_parting(neutral, neutral) == pytest.approx(0.0, abs=1e-9)
+    assert lip_parting(neutral, opened) > 0.1
 
 
 def test_align_and_error_units():
