@@ -264,7 +264,9 @@ class Assistant:
             explanation = explanation.replace(
                 f"'{unsupported[0].attribute}'", "'" + "', '".join(r.attribute for r in unsupported) + "'"
             )
-        relative = tuple(a for a in parsed.relative if a in {r.attribute for r in kept})
+        kept_names = {r.attribute for r in kept}
+        relative = tuple(a for a in parsed.relative if a in kept_names)
+        cancel = tuple(a for a in parsed.cancel if a in kept_names)
         if kept:
             from assistant.parsing.replies import edit_reply
 
@@ -276,6 +278,7 @@ class Assistant:
             update={
                 "requests": kept,
                 "relative": relative,
+                "cancel": cancel,
                 "reply": explanation,
                 "notes": (*parsed.notes, explanation),
             }
