@@ -21,6 +21,7 @@ Landmarks are MediaPipe FaceLandmarker's 478 points in image pixels, (478, 2) or
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -47,7 +48,8 @@ _THREADPOOLS = ThreadpoolController()
 class WarpConfig:
     """How the sparse landmark motion becomes a dense warp. Lengths relative to the face are fractions."""
 
-    grid_step: int = 8  # pixels between thin-plate-spline evaluations; the field is bilinearly upsampled
+    grid_step: int | None = None  # px between spline evaluations (bilinearly upsampled); None: face height
+    #   / 32 clipped to 6..8 (8 for a 1350 px portrait, 6 for small faces; 4-5 folded more around lids)
     anchor_scales: tuple[float, ...] = (1.35, 1.6)  # fixed rings: the face oval scaled about its centroid
     mask_scale: float = 1.25  # outer edge of the mask (the oval scaled); must be inside the first ring
     feather: float = 0.16  # width of the mask's 0 -> 1 ramp, as a fraction of the face oval's height
@@ -64,7 +66,7 @@ class WarpConfig:
     lids: LidConfig | None = field(default_factory=LidConfig)  # None: no lash line over closed eyes
 
     def __post_init__(self) -> None:
-        if self.grid_step < 1:
+        if self.grid_step is not None and self.grid_step < 1:
             raise ValueError(f"grid_step must be at least 1 pixel, got {self.grid_step}.")
         if not self.anchor_scales or self.mask_scale >= min(self.anchor_scales):
             raise ValueError(
@@ -421,7 +423,7 @@ def _refine_features(
     changes by more than half a coarse cell (its source and target contour, padded) the field is
     evaluated finely and blended in with a soft edge.
     """
-    if coarse.spline is None or config.fine_step is None or config.fine_step >= config.grid_step:
+    if coarse.spline is None or config.fine_step is None or 2 * config.fine_step > config.grid_step:
         return
     idx = face_mesh_indices()
     x0r, y0r, x1r, y1r = coarse.roi
@@ -491,6 +493,15 @@ def _affine_where_spline_folds(
     flow[rows, cols] = (1.0 - w) * flow[rows, cols] + w * np.nan_to_num(affine).astype(np.float32)
 
 
+def _resolved(config: WarpConfig | None, source: np.ndarray) -> WarpConfig:
+    """The config with an automatic grid_step filled in for this face."""
+    config = config or WarpConfig()
+    if config.grid_step is not None:
+        return config
+    step = int(np.clip(round(_face_height(source) / 32.0), 6, 8))
+    return dataclasses.replace(config, grid_step=step)
+
+
 def dense_backward_flow(
     source: np.ndarray,
     target: np.ndarray,
@@ -504,9 +515,9 @@ def dense_backward_flow(
     Returns:
         flow (H, W, 2) float32 pixels (0 outside the mask), mask (H, W) float32 in [0, 1].
     """
-    config = config or WarpConfig()
-    safe = apply_safety(source, target, config)
     src = _xy(source, "source")
+    config = _resolved(config, src)
+    safe = apply_safety(src, target, config)
     coarse = _coarse_field(src, safe, shape, config)
     flow, mask, _ = _full_resolution(coarse, shape)
     _refine_features(flow, mask, coarse, src, safe, config)
@@ -539,7 +550,6 @@ def warp_face(
     Returns:
         WarpResult with the edited photo, the flow, the mask, the safe target and fold diagnostics.
     """
-    config = config or WarpConfig()
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"image must be an (H, W, 3) uint8 RGB array, got {image.shape} {image.dtype}.")
     clock = [time.perf_counter()]
@@ -550,6 +560,7 @@ def warp_face(
         timings[name] = 1000.0 * (clock[-1] - clock[-2])
 
     src = _xy(source, "source")
+    config = _resolved(config, src)
     safe = apply_safety(src, target, config)
     lap("safety")
     shape = image.shape[:2]

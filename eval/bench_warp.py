@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "photo": photo,
         "size": list(image.shape[:2]),
         "expression": weights,
-        "config": {"grid_step": config.grid_step, "mouth": config.mouth is not None},
+        "config": {"grid_step": config.grid_step or "auto", "mouth": config.mouth is not None},
         "repeat": args.repeat,
         "stages": figures,
         "analyse_ms_once": round(analyse_ms, 1),
