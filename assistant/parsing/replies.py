@@ -7,14 +7,15 @@ from editor.requests import Command, EditRequest
 
 HELP_TEXT = (
     "I edit faces from plain requests. Try: 'make her slightly disgusted', 'a big smile', 'raise his "
-    "eyebrows', 'add glasses', 'make her hair red', then 'a bit more', 'less', 'undo', 'redo', 'reset' "
+    "eyebrows', 'open her mouth a little', then 'a bit more', 'less', 'undo', 'redo', 'reset' "
     "or 'show me the steps'."
 )
 EMPTY_REPLY = "Tell me how to change the face, for example 'make her smile a little' or 'raise his eyebrows'."
 UNKNOWN_REPLY = (
     "I could not find a face edit in that. I can change expressions (happy, sad, angry, surprised, "
-    "fearful, disgusted, contempt, neutral), move brows, eyes and mouth, and change glasses, age, hair "
-    "colour, lipstick, eye colour, makeup, tan and beard. For example: 'make him look a bit surprised'."
+    "fearful, disgusted, contempt, neutral) and move brows, eyes and mouth. For example: 'make him look "
+    "a bit surprised'. (I also understand glasses, age, hair colour, lipstick, eye colour, makeup, tan and "
+    "beard, but editing those needs an appearance backend.)"
 )
 REFUSAL_REPLY = (
     "I can't help with that; I only edit the face in the photo. Try 'make her smile' or 'raise his eyebrows'."
