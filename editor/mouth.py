@@ -156,8 +156,8 @@ def synthesize_mouth_interior(
         tooth *= _smoothstep(config.teeth_from * mouth_w, config.teeth_full * mouth_w, opening)
         tooth *= _smoothstep(0.05, 0.3, np.minimum(s, 1.0 - s))
         luma = float(lip @ np.array([0.299, 0.587, 0.114]))
-        enamel = np.clip(1.45 * luma, 110.0, 225.0) * np.array([1.0, 0.96, 0.88])
-        lit = (0.7 + 0.3 * _smoothstep(0.0, 0.35, depth)) * (0.6 + 0.4 * across)
+        enamel = np.clip(1.6 * luma, 120.0, 235.0) * np.array([1.0, 0.95, 0.86])  # ivory, lit like the lips
+        lit = (0.75 + 0.25 * _smoothstep(0.0, 0.3, depth)) * (0.55 + 0.45 * across)
         teeth_rgb = enamel[None, None, :] * lit[..., None]
         t = (config.teeth * tooth)[..., None]
         colour = colour * (1 - t) + teeth_rgb * t
