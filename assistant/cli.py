@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli_identity",
     "assistant.cli_edit",
     "assistant.cli_parse",
+    "assistant.cli_train",
+    "assistant.cli_interpolate",
 )
 
 

@@ -1,0 +1,72 @@
+"""`facechat train-fvae --data DIR --out DIR --seed N`: train the Flow VAE on pair folders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from editor.errors import FacechatError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train-fvae",
+        help="train the Flow VAE on training-pair folders (python -m editor.geometry.pairs makes them)",
+        description=(
+            "Train the Flow VAE (flow model, then its confidence network, then the label directions) on "
+            "one or more pair folders, keep the best epoch on the person-disjoint validation split, and "
+            "write config.json, model.safetensors, labels.json, training_log.csv and training.json to OUT."
+        ),
+    )
+    parser.add_argument("--data", action="append", required=True, type=Path, help="pair folder (repeatable)")
+    parser.add_argument("--out", required=True, type=Path, help="checkpoint folder to write")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--paper-size", action="store_true", help="the paper's size (latent 4x4x1024; a GPU)")
+    parser.add_argument("--width", type=int, default=None, help="channels of the first level (CPU size: 8)")
+    parser.add_argument("--latent-channels", type=int, default=None, help="channels of Z (CPU size: 32)")
+    parser.add_argument("--pixel-vae", action="store_true", help="train the rgb-decoding baseline instead")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--patience", type=int, default=None)
+    parser.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget of the flow stage")
+    parser.add_argument("--mask-epochs", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 1)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from editor.fvae.model import FVAEConfig
+    from editor.fvae.train import TrainConfig, train
+
+    for folder in args.data:
+        if not (folder / "manifest.jsonl").is_file():
+            raise FacechatError(
+                f"{folder} has no manifest.jsonl; make pairs first with "
+                f"`python -m editor.geometry.pairs --data PHOTOS --out {folder}`."
+            )
+    model = FVAEConfig.paper() if args.paper_size else FVAEConfig.cpu()
+    model_changes = {
+        "base_channels": args.width,
+        "latent_channels": args.latent_channels,
+        "decoder_output": "rgb" if args.pixel_vae else None,
+    }
+    model = replace(model, **{k: v for k, v in model_changes.items() if v is not None})
+    train_changes = {
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "patience": args.patience,
+        "max_minutes": args.max_minutes,
+        "mask_epochs": args.mask_epochs,
+        "threads": args.threads,
+    }
+    config = replace(TrainConfig(), **{k: v for k, v in train_changes.items() if v is not None})
+    command = "facechat " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    summary = train(args.data, args.out, model_config=model, config=config, command=command)
+    brief = {k: summary[k] for k in ("best_epoch", "stopped", "seconds", "parameters", "pairs")}
+    sys.stdout.write(json.dumps(brief, indent=2) + "\n")
+    return 0

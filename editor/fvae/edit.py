@@ -1,0 +1,243 @@
+"""Editing with a trained Flow VAE: the paper's Algorithm 1 and 2, flow upsampling and paste-back.
+
+- Algorithm 1 (expression edit): Z_edit = Z(S) + (i / K) * sum_j s_j * d_j for steps i = 1..K, where
+  d_j = Z_target - Z_source of request j's label (`editor.fvae.labels`) and s_j its signed strength;
+  several requests compose in latent space. Each step's flow is g(S, Z_i) - g(S, Z(S)): the model's own
+  reconstruction flow of the unedited source (small, but not exactly zero) is taken out, so strength 0
+  changes nothing and the background stays still.
+- Algorithm 2 (interpolation between two photos A, B of the same person): Z_i = Z_A + (i / K)(Z_B - Z_A);
+  A and B are each warped by g(., Z_i) and blended with weights (1 - i/K) M(A, Z_i) and (i/K) M(B, Z_i),
+  the confidence masks.
+- Flow upsampling: the predicted crop flow is carried to the full-resolution photo through the crop's
+  inverse similarity transform (phi(p) = A^-1 f(M p), M the photo -> crop map, A its linear part, f the
+  crop flow in crop pixels sampled bilinearly at M p) and the PHOTO's own pixels are resampled once;
+  no pixel is upsampled. The flow is feathered to zero at the crop's border (`feathered_mask`), which is
+  the paste-back: pixels outside the crop's footprint are returned bit-for-bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from editor.alignment import AlignedCrop, align_face, feathered_mask
+from editor.face import Face
+from editor.flow import flow_from_normalized, resize_flow, to_channels_last, warp_image
+from editor.fvae.data import to_tensor
+from editor.fvae.labels import Labels
+from editor.fvae.model import FlowVAE
+from editor.requests import EditRequest
+
+logger = logging.getLogger(__name__)
+
+
+def shipped_checkpoint() -> Path:
+    """The checkpoint folder that ships in the package (editor/data/fvae)."""
+    return Path(str(resources.files("editor") / "data" / "fvae"))
+
+
+@dataclass(frozen=True)
+class CropFlow:
+    """A flow on an aligned crop.
+
+    Attributes:
+        crop: the aligned crop the flow belongs to (its matrices map to and from the photo).
+        flow: (S, S, 2) float32 backward flow in crop pixels.
+        confidence: (S, S) float32 in 0..1, M(S, Z), or None.
+    """
+
+    crop: AlignedCrop
+    flow: np.ndarray
+    confidence: np.ndarray | None = None
+
+
+def photo_flow(crop_flow: np.ndarray, crop: AlignedCrop, shape: tuple[int, int]) -> tuple[tuple, np.ndarray]:
+    """Carry a crop flow to the photo (flow upsampling through the crop's inverse transform).
+
+    Args:
+        crop_flow: (S, S, 2) backward flow in crop pixels.
+        crop: the aligned crop (matrix: photo -> crop).
+        shape: (H, W) of the photo.
+    Returns:
+        ((y0, y1, x0, x1), (h, w, 2) float32 photo-pixel flow on that region); zero outside the crop.
+    """
+    size = crop.size
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
+    footprint = corners @ crop.inverse[:, :2].T + crop.inverse[:, 2]
+    height, width = shape
+    x0, y0 = np.maximum(np.floor(footprint.min(0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(footprint.max(0)).astype(int) + 1, (width, height))
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    m = crop.matrix.astype(np.float32)
+    qx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]  # (h, w) crop coordinates of each photo pixel
+    qy = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
+    sampled = cv2.remap(
+        crop_flow.astype(np.float32), qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )  # (h, w, 2) crop-pixel flow at M p
+    linear = crop.inverse[:, :2].astype(np.float32)  # A^-1
+    flow = sampled @ linear.T  # (h, w, 2) photo pixels
+    return (int(y0), int(y1), int(x0), int(x1)), flow
+
+
+def apply_crop_flow(image: np.ndarray, crop: AlignedCrop, crop_flow: np.ndarray) -> np.ndarray:
+    """Warp the full-resolution ``image`` by a crop flow (feathered to zero at the crop border).
+
+    Returns a new (H, W, 3) uint8 image; pixels outside the crop's footprint are unchanged.
+    """
+    (y0, y1, x0, x1), flow = photo_flow(crop_flow, crop, image.shape[:2])
+    out = image.copy()
+    map_x = flow[..., 0] + np.arange(x0, x1, dtype=np.float32)[None, :]
+    map_y = flow[..., 1] + np.arange(y0, y1, dtype=np.float32)[:, None]
+    out[y0:y1, x0:x1] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+class FlowEditor:
+    """A trained Flow VAE with its label directions, ready to edit photos (CPU, eval mode).
+
+    Args:
+        model: the Flow VAE.
+        labels: its label directions (`editor.fvae.labels.Labels`).
+        subtract_identity: take out g(S, Z(S)) (see the module docstring).
+    """
+
+    def __init__(self, model: FlowVAE, labels: Labels, *, subtract_identity: bool = True) -> None:
+        self.model = model.eval()
+        self.labels = labels
+        self.subtract_identity = subtract_identity
+        self.size = model.config.image_size
+        self._mask = feathered_mask(self.size)[..., None]  # (S, S, 1) fades the flow out at the crop border
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path | None = None, **kwargs) -> FlowEditor:
+        """Load a checkpoint folder (default: the shipped one)."""
+        folder = Path(folder) if folder is not None else shipped_checkpoint()
+        return cls(FlowVAE.from_pretrained(folder), Labels.load(folder), **kwargs)
+
+    def supports(self, attribute: str) -> bool:
+        return attribute in self.labels.directions
+
+    # ------------------------------------------------------------------ pieces
+
+    def align(self, image: np.ndarray, face: Face) -> AlignedCrop:
+        """The model's aligned crop of ``face`` (size x size, the editing framing)."""
+        return align_face(image, face.points5, self.size)
+
+    @torch.no_grad()
+    def latent(self, crop: np.ndarray) -> torch.Tensor:
+        """Z = mu(crop): (1, C, h, w)."""
+        mu, _ = self.model.encode(to_tensor(crop)[None])
+        return mu
+
+    def offset(self, requests: Sequence[EditRequest], scale: float = 1.0) -> torch.Tensor:
+        """sum_j s_j d_j of the requests, (1, C, h, w): Algorithm 1's full-strength latent move."""
+        total = np.zeros(self.labels.latent_shape, np.float32)
+        for request in requests:
+            total += scale * request.strength * self.labels.direction(request.attribute)
+        return torch.from_numpy(total)[None]
+
+    @torch.no_grad()
+    def flows(self, crop: np.ndarray, latents: Sequence[torch.Tensor], *, confidence: bool = False):
+        """Crop flows g(S, Z) in crop pixels for each latent: list of (S, S, 2), and confidences (S, S)."""
+        source = to_tensor(crop)[None]  # (1, 3, S, S)
+        features = self.model.source_features(source)
+        z = torch.cat(list(latents))  # (N, C, h, w)
+        batch = source.expand(len(z), -1, -1, -1)
+        features = [f.expand(len(z), -1, -1, -1) for f in features]
+        flow = self.model.decode_flow(batch, z, features)  # (N, 2, S, S) normalised
+        flows = [flow_from_normalized(to_channels_last(f.numpy())) for f in flow]
+        masks = None
+        if confidence:
+            masks = [m[0].numpy() for m in self.model.confidence(batch, z, features)]
+        return flows, masks
+
+    # ------------------------------------------------------------------ Algorithm 1
+
+    def edit_flows(
+        self, crop: np.ndarray, requests: Sequence[EditRequest], *, steps: int = 1, scale: float = 1.0
+    ) -> list[np.ndarray]:
+        """Algorithm 1: the K crop flows (S, S, 2) in crop pixels for steps i = 1..K, feathered."""
+        z_source = self.latent(crop)
+        move = self.offset(requests, scale)
+        latents = [z_source + move * (i / steps) for i in range(1, steps + 1)]
+        if self.subtract_identity:
+            latents.append(z_source)
+        flows, _ = self.flows(crop, latents)
+        if self.subtract_identity:
+            rest = flows.pop()
+            flows = [f - rest for f in flows]
+        return [f * self._mask for f in flows]
+
+    def edit(
+        self,
+        image: np.ndarray,
+        face: Face,
+        requests: Sequence[EditRequest],
+        *,
+        steps: int = 1,
+        scale: float = 1.0,
+        preview_side: int | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray], dict[str, float]]:
+        """Edit the full-resolution photo; returns (edited image, K preview frames, timings in ms)."""
+        clock = time.perf_counter()
+        crop = self.align(image, face)
+        timings = {"align": 1000 * (time.perf_counter() - clock)}
+        flows = self.edit_flows(crop.image, requests, steps=steps, scale=scale)
+        timings["network"] = 1000 * (time.perf_counter() - clock) - timings["align"]
+        edited = apply_crop_flow(image, crop, flows[-1])
+        timings["warp"] = 1000 * (time.perf_counter() - clock) - timings["align"] - timings["network"]
+        frames: list[np.ndarray] = []
+        if preview_side:
+            factor = min(1.0, preview_side / max(image.shape[:2]))
+            small = (
+                image
+                if factor == 1.0
+                else cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+            )
+            small_crop = align_face(small, face.points5 * factor, self.size)
+            frames = [apply_crop_flow(small, small_crop, f) for f in flows]
+        timings["total"] = 1000 * (time.perf_counter() - clock)
+        return edited, frames, timings
+
+    # ------------------------------------------------------------------ Algorithm 2
+
+    def interpolate(
+        self,
+        image_a: np.ndarray,
+        face_a: Face,
+        image_b: np.ndarray,
+        face_b: Face,
+        *,
+        steps: int = 7,
+        side: int = 512,
+    ) -> list[np.ndarray]:
+        """Algorithm 2: K + 1 frames (side x side aligned crops) from photo A (i = 0) to photo B (i = K).
+
+        Both photos are aligned to the same template, warped by their flows toward Z_i (upsampled from the
+        model's crop to ``side`` x ``side``), and blended by their confidence masks.
+        """
+        crop_a, crop_b = self.align(image_a, face_a), self.align(image_b, face_b)
+        big_a = align_face(image_a, face_a.points5, side).image.astype(np.float32)
+        big_b = align_face(image_b, face_b.points5, side).image.astype(np.float32)
+        z_a, z_b = self.latent(crop_a.image), self.latent(crop_b.image)
+        latents = [z_a + (z_b - z_a) * (i / steps) for i in range(steps + 1)]
+        flows_a, masks_a = self.flows(crop_a.image, latents, confidence=True)
+        flows_b, masks_b = self.flows(crop_b.image, latents, confidence=True)
+        frames = []
+        for i in range(steps + 1):
+            t = i / steps
+            out_a = warp_image(big_a, resize_flow(flows_a[i], (side, side)))
+            out_b = warp_image(big_b, resize_flow(flows_b[i], (side, side)))
+            w_a = (1 - t) * cv2.resize(masks_a[i], (side, side))[..., None] + 1e-4 * (1 - t)
+            w_b = t * cv2.resize(masks_b[i], (side, side))[..., None] + 1e-4 * t
+            blended = (w_a * out_a + w_b * out_b) / (w_a + w_b)
+            frames.append(np.clip(blended + 0.5, 0, 255).astype(np.uint8))
+        return frames

@@ -1,0 +1,284 @@
+"""Train the Flow VAE as the paper does, then its confidence network, then the label directions.
+
+1. Flow model: Adam (3e-4), gradient norm clipped at 5, random horizontal flips, sources
+   colour-transferred to their targets (`editor.fvae.data`), loss = L2 + 0.003 KL + 0.001 coherence; after
+   every epoch the validation loss (Z = mu, so it is deterministic) on the person-disjoint validation
+   split decides the best checkpoint and early stopping (``patience`` epochs without improvement).
+2. Confidence network M(S, Z): the flow model frozen, per-pixel cross-entropy against the soft labels.
+3. Label directions for Algorithm 1 (`editor.fvae.labels`), from the training split only.
+
+Everything lands in ``out``: config.json + model.safetensors (the best epoch), labels.json,
+average_flows.npz, training_log.csv (one row per epoch and stage) and training.json (command, data,
+seed, settings, times, curves). ``facechat train-fvae`` is the command line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from editor.fvae.data import PairSet, hflip, load_pairs
+from editor.fvae.labels import fit_labels
+from editor.fvae.model import FlowVAE, FVAEConfig, count_parameters, flow_coherence, kl_divergence
+
+logger = logging.getLogger(__name__)
+
+LOG_FILE = "training_log.csv"
+SUMMARY_FILE = "training.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (the paper's where it gives them)."""
+
+    seed: int = 0  # seeds initialisation, shuffling, flips and the reparameterisation noise
+    epochs: int = 40  # at most this many epochs of the flow model
+    batch_size: int = 16  # pairs per step
+    lr: float = 3e-4  # Adam learning rate (the paper)
+    clip: float = 5.0  # gradient-norm clipping (the paper)
+    patience: int = 4  # early stopping: epochs without a better validation loss
+    max_minutes: float = 22.0  # wall-clock budget of the flow stage (CPU); the best epoch so far is kept
+    real_repeats: int = 4  # real pairs are seen this many times per epoch (they are few, and the target)
+    mask_epochs: int = 3  # epochs of the confidence network
+    mask_minutes: float = 4.0  # wall-clock budget of the confidence stage
+    threads: int = 1  # torch CPU threads: on shared, busy cores one thread beats two (no stalls at barriers)
+
+
+def _epoch_order(train: PairSet, repeats: int, generator: torch.Generator) -> torch.Tensor:
+    real = torch.tensor([row["kind"] == "real" for row in train.rows])
+    index = torch.cat([torch.arange(len(train))] + [torch.nonzero(real).flatten()] * (repeats - 1))
+    return index[torch.randperm(len(index), generator=generator)]
+
+
+@torch.no_grad()
+def evaluate(model: FlowVAE, pairs: PairSet, batch_size: int = 64) -> dict[str, float]:
+    """Validation figures with Z = mu: loss terms (per-pair sums), flow error in crop pixels, real-pair L2."""
+    model.eval()
+    sums: dict[str, float] = {}
+    real_error, real_count, flow_error, flow_count = 0.0, 0, 0.0, 0
+    size = model.config.image_size
+    for start in range(0, len(pairs), batch_size):
+        index = torch.arange(start, min(start + batch_size, len(pairs)))
+        source, target, flow = pairs.batch(index)
+        out = model(source, target, sample=False)
+        per_pair = (out.prediction - target).pow(2).flatten(1).sum(1)  # (B,)
+        terms = {"reconstruction": float(per_pair.sum())}
+        terms["kl"] = float(kl_divergence(out.mu, out.logvar)) * len(index)
+        if out.flow is not None:
+            terms["coherence"] = float(
+                flow_coherence(
+                    out.native_flow, target, model.config.coherence_window, model.config.coherence_sigma
+                )
+            ) * len(index)
+            has = pairs.has_flow[index]
+            if has.any():
+                pixels = (out.flow[has] - flow[has]).mul(size / 2).pow(2).sum(1).sqrt()  # (b, H, W)
+                flow_error += float(pixels.mean((1, 2)).sum())
+                flow_count += int(has.sum())
+        for key, value in terms.items():
+            sums[key] = sums.get(key, 0.0) + value
+        real = torch.tensor([pairs.rows[i]["kind"] == "real" for i in index.tolist()])
+        real_error += float(per_pair[real].sum())
+        real_count += int(real.sum())
+    n = len(pairs)
+    result = {key: value / n for key, value in sums.items()}
+    config = model.config
+    result["loss"] = (
+        result["reconstruction"]
+        + config.kl_weight * result["kl"]
+        + config.coherence_weight * result.get("coherence", 0.0)
+    )
+    if flow_count:
+        result["flow_epe_px"] = flow_error / flow_count
+    if real_count:
+        result["real_reconstruction"] = real_error / real_count
+    return result
+
+
+@torch.no_grad()
+def evaluate_mask(model: FlowVAE, pairs: PairSet, batch_size: int = 64) -> float:
+    """Mean per-pixel cross-entropy of the confidence network on ``pairs``."""
+    model.eval()
+    total = 0.0
+    for start in range(0, len(pairs), batch_size):
+        index = torch.arange(start, min(start + batch_size, len(pairs)))
+        source, target, _ = pairs.batch(index)
+        total += float(model.mask_loss(source, target)) * len(index)
+    return total / len(pairs)
+
+
+def train(
+    data: Sequence[Path],
+    out: Path,
+    *,
+    model_config: FVAEConfig | None = None,
+    config: TrainConfig | None = None,
+    command: str | None = None,
+) -> dict:
+    """Train, keep the best epoch, fit the confidence network and label directions; write ``out``.
+
+    Returns the summary written to training.json.
+    """
+    model_config = model_config or FVAEConfig.cpu()
+    config = config or TrainConfig()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    started = time.perf_counter()
+
+    train_set = load_pairs(data, "train")
+    val_set = load_pairs(data, "val")
+    model = FlowVAE(model_config)
+    logger.info("Flow VAE with %.2f M parameters", count_parameters(model) / 1e6)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+
+    log_rows: list[dict] = []
+    log_path = out / LOG_FILE
+
+    def log(row: dict) -> None:
+        log_rows.append(row)
+        with open(log_path, "w", newline="", encoding="utf-8") as handle:
+            keys = sorted({k for r in log_rows for k in r}, key=lambda k: (k not in ("stage", "epoch"), k))
+            writer = csv.DictWriter(handle, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(log_rows)
+
+    best = {"loss": math.inf, "epoch": -1}
+    best_state = None
+    flow_started = time.perf_counter()
+    stopped = "epochs"
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = _epoch_order(train_set, config.real_repeats, generator)
+        steps = math.ceil(len(order) / config.batch_size)
+        totals: dict[str, float] = {}
+        bar = tqdm(range(steps), desc=f"epoch {epoch}", file=sys.stderr, leave=False, mininterval=2.0)
+        for step in bar:
+            index = order[step * config.batch_size : (step + 1) * config.batch_size]
+            source, target, _ = train_set.batch(index)
+            flip = torch.rand(len(index), generator=generator) < 0.5
+            if flip.any():
+                fs, ft, _ = hflip(source[flip], target[flip])
+                source[flip], target[flip] = fs, ft
+            terms = model.losses(source, target)
+            optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            optimizer.step()
+            for key, value in terms.items():
+                totals[key] = totals.get(key, 0.0) + float(value.detach())
+            bar.set_postfix(loss=f"{totals['loss'] / (step + 1):.1f}")
+        bar.close()
+        validation = evaluate(model, val_set)
+        elapsed = time.perf_counter() - flow_started
+        row = {"stage": "flow", "epoch": epoch, "seconds": round(elapsed, 1)}
+        row |= {f"train_{k}": round(v / steps, 4) for k, v in totals.items()}
+        row |= {f"val_{k}": round(v, 4) for k, v in validation.items()}
+        log(row)
+        logger.info("epoch %d: %s", epoch, json.dumps(row))
+        if validation["loss"] < best["loss"]:
+            best = {
+                "loss": validation["loss"],
+                "epoch": epoch,
+                **{f"val_{k}": v for k, v in validation.items()},
+            }
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif epoch - best["epoch"] >= config.patience:
+            stopped = f"early stopping: no better validation loss for {config.patience} epochs"
+            break
+        per_epoch = elapsed / epoch
+        if elapsed + per_epoch > 60 * config.max_minutes:
+            stopped = f"time budget of {config.max_minutes} minutes"
+            break
+    assert best_state is not None, "No epoch finished; raise --max-minutes or lower --batch-size."
+    model.load_state_dict(best_state)
+    flow_seconds = time.perf_counter() - flow_started
+
+    # Stage 2: the confidence network, everything else frozen.
+    mask_started = time.perf_counter()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    for parameter in model.mask_parameters():
+        parameter.requires_grad_(True)
+    mask_optimizer = torch.optim.Adam(model.mask_parameters(), lr=config.lr)
+    mask_best, mask_state = math.inf, None
+    if model_config.decoder_output == "flow":
+        for epoch in range(1, config.mask_epochs + 1):
+            model.train()
+            order = torch.randperm(len(train_set), generator=generator)
+            steps = math.ceil(len(order) / config.batch_size)
+            total = 0.0
+            for step in tqdm(
+                range(steps), desc=f"mask {epoch}", file=sys.stderr, leave=False, mininterval=2.0
+            ):
+                index = order[step * config.batch_size : (step + 1) * config.batch_size]
+                source, target, _ = train_set.batch(index)
+                loss = model.mask_loss(source, target)
+                mask_optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.mask_parameters(), config.clip)
+                mask_optimizer.step()
+                total += float(loss)
+            validation = evaluate_mask(model, val_set)
+            log(
+                {
+                    "stage": "mask",
+                    "epoch": epoch,
+                    "seconds": round(time.perf_counter() - mask_started, 1),
+                    "train_mask_bce": round(total / steps, 5),
+                    "val_mask_bce": round(validation, 5),
+                }
+            )
+            if validation < mask_best:
+                mask_best = validation
+                mask_state = {k: v.detach().clone() for k, v in model.mask_decoder.state_dict().items()}
+            if time.perf_counter() - mask_started > 60 * config.mask_minutes:
+                break
+        if mask_state is not None:
+            model.mask_decoder.load_state_dict(mask_state)
+    model.eval()
+    model.save_pretrained(out)
+
+    # Stage 3: the label directions and average flows, from the training split only.
+    labels = fit_labels(model, train_set)
+    labels.save(out)
+    summary = {
+        "command": command,
+        "data": [str(Path(d)) for d in data],
+        "seed": config.seed,
+        "model_config": asdict(model_config),
+        "train_config": asdict(config),
+        "parameters": count_parameters(model),
+        "pairs": {"train": len(train_set), "val": len(val_set)},
+        "people": {
+            "train": len({r["face_id"] for r in train_set.rows}),
+            "val": len({r["face_id"] for r in val_set.rows}),
+        },
+        "best_epoch": best,
+        "stopped": stopped,
+        "mask_val_bce": None if mask_state is None else mask_best,
+        "seconds": {
+            "flow": round(flow_seconds, 1),
+            "mask": round(time.perf_counter() - mask_started, 1),
+            "total": round(time.perf_counter() - started, 1),
+        },
+        "torch": torch.__version__,
+        "threads": config.threads,
+        "curves": log_rows,
+    }
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    weights_mb = (out / "model.safetensors").stat().st_size / 2**20
+    logger.info("Saved %s (%.1f MB), best epoch %d", out, weights_mb, best["epoch"])
+    return summary
