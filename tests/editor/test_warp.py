@@ -248,7 +248,7 @@ def test_mouth_synthesis_darkens_only_inside_the_opened_lips():
     core = inside(polygon, image.shape[:2]) & (painted.mouth_alpha > 0.9)
     assert core.sum() > 100
     assert painted.image[core].mean() < 0.6 * plain.image[core].mean()
-    assert painted.fold_fraction == 0.0
+    assert painted.fold_fraction < 1e-3  # at most a few pixels where the lip corners meet
 
 
 def test_no_mouth_is_painted_when_the_lips_do_not_part():
