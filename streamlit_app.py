@@ -1,0 +1,471 @@
+"""facechat's chat window: ``streamlit run streamlit_app.py``.
+
+A thin shell over `assistant.session.Assistant`: every edit, parse, undo and measurement is the engine's;
+pictures and summaries come from `assistant.ui_support`. The models load once per process
+(`st.cache_resource`); each browser session has its own `Assistant` in `st.session_state`.
+Every engine call goes through `attempt`, so a person sees a sentence, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import streamlit as st
+
+from assistant import ui_support as ui
+from assistant.session import Assistant, Turn, configured_parser, shared_editor
+from editor import vocabulary as vocab
+from editor.errors import FacechatError
+from editor.images import encode_gif, encode_image
+
+logger = logging.getLogger("facechat.app")
+T = TypeVar("T")
+
+APOLOGY = (
+    "Sorry, something went wrong on my side while doing that. Your photo and edits are safe; "
+    "please try again, or try a different request."
+)
+EXAMPLES = (
+    "make her look slightly disgusted",
+    "smile a bit",
+    "raise the eyebrows",
+    "a bit more",
+    "show me the steps",
+)
+THUMB_SIDE = 256  # chat thumbnails, pixels
+CHAT_HEIGHT = 560  # the chat scrolls inside this many pixels, beside the picture
+VIEWS = ("After", "Before", "Compare", "Steps")
+
+
+@dataclass
+class Message:
+    """One chat bubble: who, what, and for assistant turns the compact summary and a thumbnail."""
+
+    role: str  # "user" or "assistant"
+    text: str
+    tone: str = "ok"  # "ok", "error" or "info"
+    summary: ui.TurnSummary | None = None
+    thumb: np.ndarray | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Stage:
+    """What the picture panel shows: display copies of the original and the current photo, and the steps."""
+
+    before: np.ndarray
+    after: np.ndarray
+    frames: tuple[np.ndarray, ...] = ()
+    summary: ui.TurnSummary | None = None
+    gif: bytes | None = None
+
+
+# ---------------------------------------------------------------------------------------------- engine
+
+
+@st.cache_resource(show_spinner="Loading the face models (once per server)…")
+def engine():
+    """(editor, parser) shared by every browser session; warmed up with one edit of the sample photo."""
+    editor, parser = shared_editor(), configured_parser()
+    try:
+        Assistant("sample", editor=editor, parser=parser).run("smile a little")
+    except Exception:  # noqa: BLE001 - a failed warm-up only costs speed; the first real turn will report
+        logger.exception("warming up the editor failed")
+    return editor, parser
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def parser_status(_parser, mode: str) -> ui.LLMStatus:
+    """The parser's status line, the endpoint probed at most once a minute."""
+    return ui.llm_status(_parser, probe=mode == "llm")
+
+
+def session() -> Assistant:
+    """This browser session's assistant (created on first use)."""
+    state = st.session_state
+    if "assistant" not in state:
+        editor, parser = engine()
+        state.assistant = Assistant(editor=editor, parser=parser)
+        state.history, state.photo, state.stage = [], None, None
+    return state.assistant
+
+
+def attempt(action: Callable[[], T], doing: str) -> T | None:
+    """Run an engine call; on failure say why in the chat (a FacechatError's own words) and return None."""
+    try:
+        return action()
+    except FacechatError as error:
+        say(str(error), tone="error")
+    except Exception:  # noqa: BLE001 - the person gets an apology; the log gets the traceback
+        logger.exception("the app failed while %s", doing)
+        say(APOLOGY, tone="error")
+    return None
+
+
+def say(text: str, *, tone: str = "info") -> None:
+    st.session_state.history.append(Message("assistant", text, tone=tone))
+    if tone == "error":
+        st.session_state.notice = text
+
+
+# ---------------------------------------------------------------------------------------------- actions
+
+
+def open_source(source, name: str) -> None:
+    """Start a new conversation on a photo (bytes of an upload or camera shot, or "sample")."""
+    assistant = session()
+    photo = attempt(lambda: ui.open_photo(assistant, source, name=name), f"opening {name}")
+    if photo is None:
+        return
+    st.session_state.photo = photo
+    st.session_state.history = [Message("assistant", f"{photo.message} What should I change?")]
+    show(None)
+
+
+def on_upload(key: str) -> None:
+    uploaded = st.session_state.get(key)
+    if uploaded is not None:
+        open_source(uploaded.getvalue(), uploaded.name)
+
+
+def on_face(key: str) -> None:
+    choice, photo = st.session_state.get(key), st.session_state.photo
+    if choice is None or photo is None or choice - 1 == photo.face_index:
+        return
+    chosen = attempt(lambda: ui.choose_face(session(), photo, choice - 1), "choosing a face")
+    if chosen is not None:
+        st.session_state.photo = chosen
+        st.session_state.history = [Message("assistant", f"{chosen.message} What should I change?")]
+        show(None)
+
+
+def send(text: str, shown: str | None = None) -> None:
+    """One message to the assistant; the turn's reply, summary and picture go to the chat and the stage."""
+    text = (text or "").strip()
+    if not text:
+        return
+    st.session_state.history.append(Message("user", shown or text))
+    turn = attempt(lambda: session().run(text), f"handling {text!r}")
+    if turn is not None:
+        record(turn)
+
+
+def on_strength() -> None:
+    value = st.session_state.get("strength")
+    if value is None:
+        return
+    edits = session().conversation.edits
+    if edits and abs(edits[-1].strength - value) < 1e-6:
+        return
+    st.session_state.history.append(Message("user", f"(strength slider: {value:+.2f})"))
+    turn = attempt(lambda: session().rerender_last(value), "re-rendering at a new strength")
+    if turn is not None:
+        record(turn)
+
+
+def on_example(key: str) -> None:
+    text = st.session_state.get(key)
+    st.session_state[key] = None
+    if text:
+        send(text)
+
+
+def on_session_upload(key: str) -> None:
+    uploaded = st.session_state.get(key)
+    if uploaded is None:
+        return
+    editor, parser = engine()
+    restored = attempt(
+        lambda: ui.load_session_zip(uploaded.getvalue(), editor=editor, parser=parser), "restoring a session"
+    )
+    if restored is None:
+        return
+    st.session_state.assistant = restored
+    photo = attempt(lambda: ui.describe_loaded(restored), "describing the restored photo")
+    st.session_state.photo = photo
+    steps = restored.conversation.describe_steps()
+    st.session_state.history = [Message("assistant", f"Session restored from {uploaded.name}.\n{steps}")]
+    show(None)
+
+
+def record(turn: Turn) -> None:
+    """Add a turn to the chat and show its picture."""
+    if turn.error:
+        say(turn.error, tone="error")
+        return
+    summary = ui.summarize_turn(turn)
+    thumb = ui.display_copy(turn.image, THUMB_SIDE) if turn.image is not None and turn.requests else None
+    st.session_state.history.append(
+        Message("assistant", turn.reply or "Done.", summary=summary, thumb=thumb, timings=turn.timings)
+    )
+    if turn.image is not None:
+        show(turn, summary)
+
+
+def show(turn: Turn | None, summary: ui.TurnSummary | None = None) -> None:
+    """Point the stage at the assistant's current photo (and the turn's steps)."""
+    assistant = session()
+    if assistant.original is None:
+        st.session_state.stage = None
+        return
+    frames = turn.frames if turn is not None and turn.requests else ()
+    st.session_state.stage = Stage(
+        before=ui.display_copy(assistant.original),
+        after=ui.display_copy(assistant.current if assistant.current is not None else assistant.original),
+        frames=frames,
+        summary=summary,
+    )
+    edits = assistant.conversation.edits
+    st.session_state.strength = float(edits[-1].strength) if edits else 0.0
+
+
+# ---------------------------------------------------------------------------------------------- drawing
+
+
+def photo_picker(prefix: str) -> None:
+    """Upload, camera or the sample photo."""
+    source = st.segmented_control(
+        "Photo from", ("Upload", "Camera", "Sample"), default="Upload", key=f"{prefix}_source"
+    )
+    if source == "Camera":
+        st.camera_input(
+            "Take a photo", key=f"{prefix}_camera", on_change=on_upload, args=(f"{prefix}_camera",)
+        )
+    elif source == "Sample":
+        st.button(
+            "Use the sample photo", key=f"{prefix}_sample", type="primary", on_click=open_source,
+            args=("sample", "the sample photo"),
+        )  # fmt: skip
+        st.caption("Astronaut Eileen Collins (NASA, public domain), from scikit-image.")
+    else:
+        st.file_uploader(
+            "A photo with a face (JPEG, PNG, WebP, …)", key=f"{prefix}_upload", on_change=on_upload,
+            args=(f"{prefix}_upload",),
+        )  # fmt: skip
+
+
+def notice() -> None:
+    """The last error, shown once where the person is looking."""
+    text = st.session_state.pop("notice", None)
+    if text:
+        st.error(text, icon=":material/error:")
+
+
+def sidebar() -> None:
+    editor, parser = engine()
+    assistant = session()
+    with st.sidebar:
+        st.title("facechat")
+        st.caption("Talk to a photo: change the expression, keep the person.")
+        if assistant.original is not None:
+            with st.expander("New photo"):
+                photo_picker("side")
+            st.subheader("Session")
+            st.download_button(
+                "Save session (.zip)", data=lambda: ui.session_zip(assistant),
+                file_name="facechat-session.zip", mime="application/zip", icon=":material/save:",
+                on_click="ignore",
+            )  # fmt: skip
+        with st.expander("Restore a saved session"):
+            st.file_uploader(
+                "facechat session (.zip)", type=["zip"], key="session_upload", on_change=on_session_upload,
+                args=("session_upload",),
+            )  # fmt: skip
+        st.subheader("Engine")
+        backends = ", ".join(b.name for b in editor.registry.backends) or "none"
+        can = [a.name for a in vocab.ATTRIBUTES if editor.supports(a.name)]
+        st.markdown(f"**Editing backend:** {backends}")
+        st.caption("Can change: " + ", ".join(name.replace("_", " ") for name in can) + ".")
+        scorer = editor.scorer
+        calibrated = "calibrated" if scorer.calibrated else "**uncalibrated**"
+        st.markdown(
+            f"**Identity check:** {scorer.name}, same person at similarity ≥ {scorer.threshold:.3f} "
+            f"({calibrated})"
+        )
+        status = parser_status(parser, "llm" if type(parser).__name__ == "LLMParser" else "offline")
+        fallback = st.session_state.get("llm_fallback")
+        st.markdown(f"**Language model:** {status.label}")
+        if status.mode == "llm" and (status.reachable is False or fallback):
+            st.warning(fallback or status.detail, icon=":material/cloud_off:")
+        else:
+            st.caption(status.detail)
+
+
+def stage_panel() -> None:
+    stage: Stage = st.session_state.stage
+    assistant = session()
+    view = st.segmented_control("View", VIEWS, default="After", key="view", label_visibility="collapsed")
+    with st.container(key="stage"):
+        picture(stage, view, assistant)
+    badges(stage.summary)
+    controls(assistant, stage)
+    face_picker()
+
+
+def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
+    if view == "Before":
+        st.image(stage.before, caption="Before: the original photo")
+    elif view == "Compare":
+        position = st.slider("Before ◀ ▶ After", 0, 100, 50, key="wipe", format="%d%%")
+        st.image(ui.wipe(stage.before, stage.after, position / 100), caption="Left: before · right: after")
+    elif view == "Steps" and stage.frames:
+        left, right = st.columns(2)
+        with left:
+            count = len(stage.frames)
+            step = st.slider("Step", 1, count, count, key=f"step_{count}") if count > 1 else 1
+            st.image(stage.frames[step - 1], caption=f"Step {step} of {count}")
+        with right:
+            if stage.gif is None:
+                with st.spinner("Animating the steps…"):
+                    stage.gif = attempt(lambda: encode_gif(stage.frames), "encoding the steps as a GIF")
+            if stage.gif:
+                st.image(stage.gif, caption="All steps, animated")
+    else:
+        if view == "Steps":
+            st.info("No steps to show yet: ask for an edit first.", icon=":material/info:")
+        st.image(stage.after, caption="After" if assistant.conversation.edits else "The original photo")
+
+
+def badges(summary: ui.TurnSummary | None) -> None:
+    if summary is None or summary.identity is None:
+        return
+    badge = summary.identity
+    icon = ":material/verified_user:" if badge.colour == "green" else ":material/warning:"
+    st.badge(badge.label, color=badge.colour, icon=icon, help=badge.detail)
+
+
+def controls(assistant: Assistant, stage: Stage) -> None:
+    conversation = assistant.conversation
+    undo, redo, reset, png, gif = st.columns([1, 1, 1, 1.3, 1.3])
+    undo.button("Undo", icon=":material/undo:", on_click=send, args=("undo", "↩ Undo"),
+                disabled=not conversation.can_undo(), width="stretch")  # fmt: skip
+    redo.button("Redo", icon=":material/redo:", on_click=send, args=("redo", "↪ Redo"),
+                disabled=not conversation.can_redo(), width="stretch")  # fmt: skip
+    reset.button("Reset", icon=":material/restart_alt:", on_click=send, args=("reset", "⟲ Reset"),
+                 disabled=not conversation.edits, width="stretch")  # fmt: skip
+    current = assistant.current
+    png.download_button(
+        "PNG", data=lambda: encode_image(current), file_name="facechat.png", mime="image/png",
+        icon=":material/download:", on_click="ignore", width="stretch", disabled=current is None,
+    )  # fmt: skip
+    frames = stage.frames
+    gif.download_button(
+        "GIF", data=lambda: stage.gif or encode_gif(frames), file_name="facechat-steps.gif", mime="image/gif",
+        icon=":material/animation:", on_click="ignore", width="stretch", disabled=not frames,
+    )  # fmt: skip
+    edits = conversation.edits
+    if edits:
+        last = edits[-1]
+        st.slider(
+            f"Strength of “{last.attribute.replace('_', ' ')}” (the last edit)", -vocab.MAX_STRENGTH,
+            vocab.MAX_STRENGTH, step=0.05, key="strength", on_change=on_strength, format="%+.2f",
+            help="Drag to re-render the last edit at another strength (negative = the opposite).",
+        )  # fmt: skip
+
+
+def face_picker() -> None:
+    photo: ui.OpenedPhoto | None = st.session_state.photo
+    if photo is None or len(photo.faces) < 2:
+        return
+    with st.expander(f"{len(photo.faces)} faces found: pick the one to edit", expanded=True):
+        boxes = ui.numbered_faces(photo.image, photo.faces, chosen=photo.face_index)
+        st.image(ui.display_copy(boxes), caption=f"Editing face {photo.face_index + 1}")
+        st.pills(
+            "Face", [i + 1 for i in range(len(photo.faces))], default=photo.face_index + 1, key="face_pick",
+            on_change=on_face, args=("face_pick",),
+        )  # fmt: skip
+
+
+def chat_panel() -> None:
+    with st.container(height=CHAT_HEIGHT, border=False, autoscroll=True, key="chat"):
+        for message in st.session_state.history:
+            bubble(message)
+    if session().original is not None:
+        st.pills("Try", EXAMPLES, key="example", on_change=on_example, args=("example",))
+
+
+def bubble(message: Message) -> None:
+    with st.chat_message(message.role):
+        text = message.text.replace("\n", "  \n")
+        if message.tone == "error":
+            st.warning(text, icon=":material/sentiment_dissatisfied:")
+        else:
+            st.markdown(text)
+        if message.summary is not None:
+            turn_details(message)
+
+
+def turn_details(message: Message) -> None:
+    summary = message.summary
+    chips = [f"`{command}`" for command in filter(None, [summary.command])]
+    chips += [f"`{record}`" for record in summary.understood]
+    if chips:
+        st.caption(f"Understood ({summary.parser} parser): " + " ".join(chips))
+    badges(summary)
+    for note in summary.notes:
+        st.caption(f":material/info: {note}")
+    if not summary.expression and message.thumb is None:
+        return
+    with st.expander("Details"):
+        if message.thumb is not None:
+            st.image(message.thumb, width=THUMB_SIDE)
+        st.caption("Showing: " + " · ".join(summary.showing))
+        for readout in summary.expression:
+            verdict = {"visible": "visible", "subtle": "subtle (little measured change)"}.get(
+                readout.verdict, "not measurable by the face analyser"
+            )
+            st.markdown(f"**{readout.attribute.replace('_', ' ')}** {readout.strength:+.2f}: {verdict}")
+            rows = [
+                {"blendshape": s.name, "before": round(s.before, 3), "after": round(s.after, 3),
+                 "change": round(s.after - s.before, 3), "measurable": s.measurable}
+                for s in readout.shapes
+            ]  # fmt: skip
+            if rows:
+                st.dataframe(rows, hide_index=True, width="stretch")
+        if message.timings:
+            total = message.timings.get("total")
+            if total is not None:
+                st.caption(f"Took {total:.0f} ms.")
+
+
+def welcome() -> None:
+    st.title("facechat")
+    st.markdown(
+        "**1.** Add a photo with a face. &nbsp; **2.** Tell me what to change, e.g. *“make her look "
+        "slightly disgusted”*, *“a bit more”*, *“raise her eyebrows”*, *“undo”*. &nbsp; "
+        "**3.** Compare, adjust the strength, download."
+    )
+    notice()
+    left, _ = st.columns([2, 1])
+    with left:
+        photo_picker("main")
+    for message in st.session_state.history:
+        if message.tone != "error":  # errors are shown once, above
+            with st.chat_message(message.role):
+                st.markdown(message.text.replace("\n", "  \n"))
+
+
+def main() -> None:
+    st.set_page_config(page_title="facechat", page_icon="🙂", layout="wide")
+    session()
+    prompt = st.chat_input("Tell me what to change (e.g. “make her smile a little”)", key="prompt")
+    if prompt:
+        send(prompt)
+    sidebar()
+    if st.session_state.stage is None:
+        welcome()
+        return
+    picture, chat = st.columns([3, 2], gap="large")
+    with picture:
+        notice()
+        stage_panel()
+    with chat:
+        chat_panel()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""End to end in a real headless Chromium: ``streamlit run streamlit_app.py``, upload, edit, undo.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``, ``/usr/bin/chromedriver``)
+and the ``selenium`` package; skipped cleanly without them. Selenium is given the system driver, so
+selenium-manager never downloads anything. Latencies (request sent -> edited image on screen) are
+logged and written to ``latency.json`` beside the screenshots in the test's tmp folder.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "streamlit_app.py"
+#: Generous waits: the first page load builds the models (several seconds on two busy cores).
+LOAD_TIMEOUT_S = 180
+TURN_TIMEOUT_S = 60
+
+logger = logging.getLogger(__name__)
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin"),
+    pytest.mark.skipif(not CHROMEDRIVER.exists(), reason="chromium-driver is not installed"),
+    pytest.mark.slow,
+]
+webdriver = pytest.importorskip("selenium.webdriver")
+pytest.importorskip("streamlit")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+STAGE_IMAGE = ".st-key-stage img"
+CHAT_BOX = "textarea[data-testid='stChatInputTextArea']"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run streamlit_app.py`` on a free localhost port; yields its URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with open(log, "wb") as stream:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=stream, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start; its log:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium through the system chromedriver, with a fresh profile."""
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium-manager, if ever consulted, must not download
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1500,1100", f"--user-data-dir={tmp_path / 'profile'}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def _stage_src(driver) -> str | None:
+    found = driver.find_elements(By.CSS_SELECTOR, STAGE_IMAGE)
+    return found[0].get_attribute("src") if found else None
+
+
+def _fetch_rgb(src: str) -> np.ndarray:
+    from PIL import Image
+
+    with urllib.request.urlopen(src, timeout=10) as reply:
+        return np.asarray(Image.open(io.BytesIO(reply.read())).convert("RGB"))
+
+
+def _wait_for_new_image(driver, previous: str | None, timeout: float = TURN_TIMEOUT_S) -> str:
+    WebDriverWait(driver, timeout, poll_frequency=0.02).until(
+        lambda d: (src := _stage_src(d)) is not None and src != previous
+    )
+    return _stage_src(driver)
+
+
+def _send(driver, text: str) -> float:
+    box = WebDriverWait(driver, TURN_TIMEOUT_S).until(lambda d: d.find_element(By.CSS_SELECTOR, CHAT_BOX))
+    box.send_keys(text)
+    started = time.perf_counter()
+    box.send_keys(Keys.ENTER)
+    return started
+
+
+def test_upload_edit_undo_in_a_real_browser(server, browser, tmp_path, sample_rgb):
+    from editor.images import save_image
+
+    photo = save_image(sample_rgb, tmp_path / "portrait.png")
+    browser.get(server)
+    uploader = WebDriverWait(browser, LOAD_TIMEOUT_S).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".st-key-main_upload input[type='file']")
+    )
+    browser.save_screenshot(str(tmp_path / "0-welcome.png"))
+    uploader.send_keys(str(photo))
+    original_src = _wait_for_new_image(browser, None, LOAD_TIMEOUT_S)
+    shown = _fetch_rgb(original_src)
+    assert shown.shape == sample_rgb.shape
+    assert np.abs(shown.astype(int) - sample_rgb).mean() < 3  # the photo as uploaded (JPEG on screen)
+    browser.save_screenshot(str(tmp_path / "1-loaded.png"))
+
+    latencies = []
+    started = _send(browser, "make her look slightly disgusted")
+    edited_src = _wait_for_new_image(browser, original_src)
+    latencies.append(time.perf_counter() - started)
+    edited = _fetch_rgb(edited_src)
+    changed = np.abs(edited.astype(int) - shown).max(axis=2) > 12
+    assert changed.sum() > 200  # the edit moved part of the face (JPEG noise alone stays below 12)
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: "same person" in d.page_source)
+    browser.save_screenshot(str(tmp_path / "2-edited.png"))
+
+    src = edited_src
+    for text in ("a bit more", "raise her eyebrows", "make her smile", "a little less", "look surprised"):
+        started = _send(browser, text)
+        src = _wait_for_new_image(browser, src)
+        latencies.append(time.perf_counter() - started)
+    browser.save_screenshot(str(tmp_path / "3-later.png"))
+
+    undo_xpath = "//button[.//p[text()='Undo']]"
+    for _ in range(len(latencies)):  # back through every turn to the original, with the Undo button
+        undo = WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: d.find_element(By.XPATH, undo_xpath))
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", undo)
+        src = _wait_for_new_image(browser, src)
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(
+        lambda d: d.find_element(By.XPATH, undo_xpath).get_attribute("disabled") is not None
+    )  # nothing left to undo
+    assert src == original_src  # the same bytes as the uploaded photo's display
+    assert np.array_equal(_fetch_rgb(src), shown)
+    browser.save_screenshot(str(tmp_path / "4-undone.png"))
+
+    figures = {
+        "first_edit_s": latencies[0],
+        "later_turns_s": latencies[1:],
+        "later_median_s": statistics.median(latencies[1:]),
+    }
+    (tmp_path / "latency.json").write_text(json.dumps(figures, indent=2))
+    logger.warning("browser latencies: %s (screenshots in %s)", figures, tmp_path)
+    assert figures["first_edit_s"] < 10 and figures["later_median_s"] < 5  # generous: shared 2-core machine
