@@ -298,10 +298,12 @@ def sidebar() -> None:
 def stage_panel() -> None:
     stage: Stage = st.session_state.stage
     assistant = session()
-    view = st.segmented_control("View", VIEWS, default="After", key="view", label_visibility="collapsed")
+    top = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    with top:
+        view = st.segmented_control("View", VIEWS, default="After", key="view", label_visibility="collapsed")
+        badges(stage.summary)
     with st.container(key="stage"):
         picture(stage, view, assistant)
-    badges(stage.summary)
     controls(assistant, stage)
     face_picker()
 
@@ -385,7 +387,7 @@ def chat_panel() -> None:
         for message in st.session_state.history:
             bubble(message)
     if session().original is not None:
-        st.pills("Try", EXAMPLES, key="example", on_change=on_example, args=("example",))
+        st.pills("Try", EXAMPLES, key="example", on_change=on_example, args=("example",), wrap=True)
 
 
 def bubble(message: Message) -> None:

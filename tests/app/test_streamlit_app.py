@@ -1,0 +1,211 @@
+"""The chat window through `streamlit.testing.v1.AppTest`: main flows and every friendly error path.
+
+The app runs on the real engine (the shared Editor loads once per test process); only the failure
+tests replace one engine call to make it fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from assistant import ui_support as ui  # noqa: E402
+from editor.images import encode_image  # noqa: E402
+
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+TIMEOUT = 120  # seconds per script run: the first one loads the models
+
+
+def new_app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page says, as one string (markdown, captions, alerts, badges)."""
+    kinds = ("markdown", "caption", "error", "warning", "info")
+    parts = [e.value for kind in kinds for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
+    at.file_uploader(key="main_upload").set_value((name, data, mime)).run()
+    assert not at.exception
+    return at
+
+
+def chat(at: AppTest, text: str) -> AppTest:
+    at.chat_input(key="prompt").set_value(text).run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture
+def app_with_sample() -> AppTest:
+    at = new_app()
+    at.segmented_control(key="main_source").set_value("Sample").run()
+    at.button(key="main_sample").click().run()
+    assert not at.exception
+    return at
+
+
+def test_first_screen_says_what_to_do_and_what_runs():
+    at = new_app()
+    page = texts(at)
+    assert "Add a photo" in page and "Tell me what to change" in page
+    assert "geometry" in page and "sface" in page and "Offline parser" in page
+    assert at.file_uploader(key="main_upload") is not None
+
+
+def test_edit_undo_redo_reset_on_the_sample(app_with_sample, sample_rgb):
+    at = app_with_sample
+    assistant = at.session_state["assistant"]
+    assert "Photo loaded (512×512)" in texts(at)
+    chat(at, "make her look slightly disgusted")
+    assert "`disgusted +0.30 · 5 steps`" in texts(at)  # the parsed record, compactly
+    badge = next(m.value for m in at.markdown if "badge" in m.value)
+    assert "same person" in badge and "sface" in badge
+    assert not np.array_equal(assistant.current, sample_rgb)
+    stage = at.session_state["stage"]
+    assert len(stage.frames) == 5 and not np.array_equal(stage.after, stage.before)
+
+    at.button[[b.label for b in at.button].index("Undo")].click().run()
+    assert np.array_equal(assistant.current, sample_rgb)
+    assert np.array_equal(at.session_state["stage"].after, sample_rgb)
+    at.button[[b.label for b in at.button].index("Redo")].click().run()
+    assert not np.array_equal(assistant.current, sample_rgb)
+    at.button[[b.label for b in at.button].index("Reset")].click().run()
+    assert np.array_equal(assistant.current, sample_rgb) and assistant.conversation.edits == ()
+
+
+def test_strength_slider_re_renders_the_last_edit(app_with_sample):
+    at = chat(app_with_sample, "make her smile")
+    assert at.slider(key="strength").value == pytest.approx(0.7)
+    before = at.session_state["assistant"].current.copy()
+    at.slider(key="strength").set_value(1.2).run()
+    assert not at.exception
+    edits = at.session_state["assistant"].conversation.edits
+    assert edits[-1].attribute == "happy" and edits[-1].strength == pytest.approx(1.2, abs=0.3)
+    assert not np.array_equal(at.session_state["assistant"].current, before)
+
+
+def test_views_compare_and_steps(app_with_sample):
+    at = chat(app_with_sample, "raise her eyebrows")
+    at.segmented_control(key="view").set_value("Compare").run()
+    assert not at.exception and at.slider(key="wipe").value == 50
+    at.segmented_control(key="view").set_value("Steps").run()
+    assert not at.exception and at.slider(key="step_5").value == 5
+    assert at.session_state["stage"].gif[:6] == b"GIF89a"
+
+
+def test_a_request_it_cannot_do_says_what_it_can(app_with_sample):
+    at = chat(app_with_sample, "give her glasses")
+    page = texts(at)
+    assert "can't do 'glasses'" in page and "I can change" in page and "happy" in page
+    assert at.session_state["assistant"].conversation.edits == ()
+
+
+def test_not_an_image_is_a_friendly_message():
+    at = upload(new_app(), "notes.txt", b"these are my notes, not a photo", "text/plain")
+    assert "not an image" in texts(at)
+    assert at.session_state["assistant"].original is None  # still on the first screen
+
+
+def test_a_corrupt_photo_is_a_friendly_message(sample_rgb):
+    at = upload(new_app(), "broken.png", encode_image(sample_rgb)[:3000])
+    assert "damaged or truncated" in texts(at)
+
+
+def test_a_photo_without_a_face_is_a_friendly_message():
+    wall = np.full((400, 600, 3), 180, np.uint8)
+    at = upload(new_app(), "wall.png", encode_image(wall))
+    assert "face" in texts(at).lower() and at.session_state["assistant"].original is None
+
+
+def test_several_faces_show_numbered_boxes_and_can_be_picked(sample_rgb):
+    smaller = np.pad(cv2.resize(sample_rgb, (384, 384)), ((64, 64), (0, 0), (0, 0)), constant_values=255)
+    pair = np.hstack([sample_rgb, smaller])  # two faces, the left one larger
+    at = upload(new_app(), "two.png", encode_image(pair))
+    assert "I found 2 faces" in texts(at)
+    assert any("2 faces found" in e.label for e in at.expander)
+    at.pills(key="face_pick").set_value(2).run()
+    assert not at.exception
+    assert at.session_state["assistant"].face_index == 1 and at.session_state["photo"].face_index == 1
+    chat(at, "make him smile")
+    assert "same person" in texts(at)
+
+
+def test_a_huge_photo_is_edited_on_a_smaller_copy(sample_rgb):
+    huge = cv2.resize(sample_rgb, (3000, 3000), interpolation=cv2.INTER_LINEAR)
+    at = upload(new_app(), "huge.jpg", encode_image(huge, "jpg"), "image/jpeg")
+    assert "very large" in texts(at) and "2048×2048" in texts(at)
+    assert at.session_state["assistant"].original.shape == (2048, 2048, 3)
+
+
+def test_an_engine_failure_is_an_apology_not_a_traceback(app_with_sample, monkeypatch):
+    from assistant.session import Assistant
+
+    def broken(self, text, image=None):
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(Assistant, "run", broken)
+    at = chat(app_with_sample, "make her smile")
+    assert "Sorry, something went wrong" in texts(at)
+    assert "simulated crash" not in texts(at) and "Traceback" not in texts(at)
+
+
+def test_session_zip_restores_photo_and_edits(app_with_sample):
+    at = chat(app_with_sample, "make her look surprised")
+    data = ui.session_zip(at.session_state["assistant"])
+    fresh = new_app()
+    zipped = ("facechat-session.zip", data, "application/zip")
+    fresh.file_uploader(key="session_upload").set_value(zipped).run()
+    assert not fresh.exception
+    restored = fresh.session_state["assistant"]
+    assert [r.attribute for r in restored.conversation.edits] == ["surprised"]
+    assert np.array_equal(restored.current, at.session_state["assistant"].current)
+    assert "Session restored" in texts(fresh)
+
+
+def test_a_bad_session_zip_is_a_friendly_message():
+    at = new_app()
+    damaged = ("old.zip", b"PK\x03\x04 nonsense", "application/zip")
+    at.file_uploader(key="session_upload").set_value(damaged).run()
+    assert not at.exception and "not a saved facechat session" in texts(at)
+
+
+def test_browser_sessions_are_isolated_but_share_the_editor(app_with_sample):
+    other = new_app()
+    chat(app_with_sample, "make her smile")
+    assert other.session_state["assistant"].original is None
+    assert other.session_state["assistant"].editor is app_with_sample.session_state["assistant"].editor
+
+
+def test_a_language_model_that_is_down_falls_back_and_says_so(monkeypatch):
+    pytest.importorskip("langchain_openai")
+    import streamlit as st
+
+    monkeypatch.setenv("FACECHAT_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens on port 9
+    monkeypatch.setenv("FACECHAT_LLM_TIMEOUT", "2")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = new_app()
+        assert "does not answer" in texts(at)  # the sidebar's probe
+        at.segmented_control(key="main_source").set_value("Sample").run()
+        at.button(key="main_sample").click().run()
+        chat(at, "make her smile")
+        page = texts(at)
+        assert "language model was unavailable" in page and "offline parser" in page
+        assert [r.attribute for r in at.session_state["assistant"].conversation.edits] == ["happy"]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
