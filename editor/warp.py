@@ -49,13 +49,15 @@ class WarpConfig:
     """How the sparse landmark motion becomes a dense warp. Lengths relative to the face are fractions."""
 
     grid_step: int | None = None  # px between spline evaluations (bilinearly upsampled); None: face height
-    #   / 32 clipped to 6..8 (8 for a 1350 px portrait, 6 for small faces; 4-5 folded more around lids)
+    #   / 64 clipped to 6..12 (8 for a 1350 px portrait's 540 px face; 4-5 folded more around lids)
     anchor_scales: tuple[float, ...] = (1.35, 1.6)  # fixed rings: the face oval scaled about its centroid
     mask_scale: float = 1.25  # outer edge of the mask (the oval scaled); must be inside the first ring
     feather: float = 0.16  # width of the mask's 0 -> 1 ramp, as a fraction of the face oval's height
     smoothing: float = 1e-6  # thin-plate-spline regulariser (normalised units); 0 interpolates exactly
     affine_below: float = 0.3  # piecewise affine replaces the spline where its Jacobian det is below this
-    fine_step: int | None = 3  # eyes and mouth that open or close get the field this finely (None: off)
+    #   or above its inverse (a lid closing to a slit compresses the eye ~10x; the spline rings around it)
+    fine_step: int | None = None  # eyes and mouth that open or close get the field this finely; None:
+    #   3/8 of the grid step (3 px at 8), 0: off
     merge_distance: float = 0.5  # target points closer than this (pixels) become one control point
     eyelid_scale: float = 1.0  # multiplies the motion of the 32 eye-contour points (e.g. 0.5-1.2)
     lip_min_gap: float = 0.02  # facing inner-lip points stay this far apart (fraction of mouth width)
@@ -203,7 +205,16 @@ def untangle(
     Returns:
         A corrected copy of `target` (unchanged when nothing folds).
     """
-    triangles = face_mesh_indices().triangles
+    idx = face_mesh_indices()
+    openings = [
+        _strip(upper, lower)
+        for upper, lower in (
+            (idx.right_eye_upper, idx.right_eye_lower),
+            (idx.left_eye_upper, idx.left_eye_lower),
+            (idx.inner_lip_upper, idx.inner_lip_lower),
+        )
+    ]
+    triangles = np.concatenate([idx.triangles, *openings])  # the mesh plus its eye and mouth openings
 
     def signed_areas(points: np.ndarray) -> np.ndarray:
         a, b, c = (points[triangles[:, k]] for k in range(3))
@@ -423,7 +434,7 @@ def _refine_features(
     changes by more than half a coarse cell (its source and target contour, padded) the field is
     evaluated finely and blended in with a soft edge.
     """
-    if coarse.spline is None or config.fine_step is None or 2 * config.fine_step > config.grid_step:
+    if coarse.spline is None or not config.fine_step or 2 * config.fine_step > config.grid_step:
         return
     idx = face_mesh_indices()
     x0r, y0r, x1r, y1r = coarse.roi
@@ -472,13 +483,14 @@ def _affine_where_spline_folds(
     """Replace the spline, in place, by the piecewise-affine map around nodes where it (nearly) folds.
 
     The spline overshoots where control points close together move very differently (a closing
-    eyelid over the static lower lid): its Jacobian determinant drops below `affine_below` there.
+    eyelid over the static lower lid): its Jacobian determinant drops below `affine_below` there, or
+    rises above 1 / `affine_below` where it squeezes a whole eye into the slit.
     Around those nodes (two coarse cells further, blended over a soft edge) the piecewise-affine map of
     `affine_mesh` takes over; it has no overshoot and cannot fold while the mesh's triangles keep their
     orientation, which `apply_safety` ensures.
     """
     det = jacobian_determinant(flow, spacing=spacing)
-    weak = ((det < config.affine_below) & (mask > 0)).astype(np.uint8)
+    weak = (((det < config.affine_below) | (det > 1.0 / config.affine_below)) & (mask > 0)).astype(np.uint8)
     if not weak.any():
         return
     reach = max(int(round(2 * config.grid_step / spacing)), 1)  # two coarse cells, in this grid's cells
@@ -494,12 +506,11 @@ def _affine_where_spline_folds(
 
 
 def _resolved(config: WarpConfig | None, source: np.ndarray) -> WarpConfig:
-    """The config with an automatic grid_step filled in for this face."""
+    """The config with the automatic grid_step and fine_step filled in for this face."""
     config = config or WarpConfig()
-    if config.grid_step is not None:
-        return config
-    step = int(np.clip(round(_face_height(source) / 32.0), 6, 8))
-    return dataclasses.replace(config, grid_step=step)
+    step = config.grid_step or int(np.clip(round(_face_height(source) / 64.0), 6, 12))
+    fine = config.fine_step if config.fine_step is not None else max(2, round(3 * step / 8))
+    return dataclasses.replace(config, grid_step=step, fine_step=fine)
 
 
 def dense_backward_flow(
