@@ -236,6 +236,28 @@ def measured_shapes(name: str, *, calibrated: bool = True) -> dict[str, float]:
     return {k: v for k, v in prototype(name, calibrated=calibrated).items() if k not in BLIND_SPOTS}
 
 
+def happy_recipes() -> dict[str, dict[str, float]]:
+    """The happy recipes side by side (ARKit weights at strength 1.0):
+
+    - "closed_lip": fitted on closed-lip London smiles with shapes that keep the lips together (what
+      `prototype("happy")` returns);
+    - "all_smiles": fitted on all London smiles, lip-parting shapes allowed (parts the lips about
+      halfway: needs a convincing mouth interior with teeth);
+    - "textbook": FACS AU6+AU12 uncalibrated (overshoots real smiles).
+    """
+    calibration = happy_calibration()
+    recipes = {"textbook": facs_weights("happy")}
+    if calibration is not None:
+        recipes["closed_lip"] = dict(calibration["fitted_weights"])
+        recipes["all_smiles"] = {
+            shape: weight
+            for group, weight in calibration["fitted_all_smiles_group_weights"].items()
+            if weight > 0
+            for shape in ([group] if group == "jawOpen" else [group + "Left", group + "Right"])
+        }
+    return recipes
+
+
 def prototype(name: str, *, calibrated: bool = True) -> dict[str, float]:
     """ARKit weights (name -> weight) of an expression attribute at strength 1.0.
 

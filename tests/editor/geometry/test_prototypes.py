@@ -88,3 +88,15 @@ def test_prototype_motion_directions():
     assert angry[LEFT_BROW, y] > 0.02 and angry[RIGHT_BROW, y] > 0.02  # brows down
     closed = _motion(prototype("eyes_closed"))
     assert closed[LEFT_UPPER_LID, y] > 0.1 and closed[RIGHT_UPPER_LID, y] > 0.1
+
+
+def test_happy_recipes_side_by_side():
+    recipes = prototypes.happy_recipes()
+    assert set(recipes) == {"textbook", "closed_lip", "all_smiles"}
+    assert recipes["closed_lip"] == prototype("happy")
+    known = set(load_basis().names)
+    assert all(set(r) <= known for r in recipes.values())
+    lips_apart = {
+        key: _motion(r)[14, 1] - _motion(r)[13, 1] for key, r in recipes.items()
+    }  # inner lower minus inner upper lip motion, y down: > 0 parts the lips
+    assert abs(lips_apart["closed_lip"]) < 0.02 < lips_apart["all_smiles"]
