@@ -76,7 +76,7 @@ def table1(editor: FlowEditor, neutral: np.ndarray, smiling: np.ndarray, pixel: 
     """(a) for one person: crops (S, S, 3) uint8 -> method -> (psnr, lpips)."""
     source, target = to_tensor(neutral)[None], to_tensor(smiling)[None]
     model = editor.model
-    z = model.encode(target)[0]
+    z = model.encode(target, source)[0]
     features = model.source_features(source)
     flow = model.decode_flow(source, z, features)
     warped = model.warp(source, flow)

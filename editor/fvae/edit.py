@@ -6,6 +6,7 @@
   reconstruction flow of the unedited source (small, but not exactly zero) is taken out, so strength 0
   changes nothing and the background stays still.
 - Algorithm 2 (interpolation between two photos A, B of the same person): Z_i = Z_A + (i / K)(Z_B - Z_A);
+  (with a pair encoder each photo walks from its own Z(S) to the latent of the other photo given it);
   A and B are each warped by g(., Z_i) and blended with weights (1 - i/K) M(A, Z_i) and (i/K) M(B, Z_i),
   the confidence masks.
 - Flow upsampling: the predicted crop flow is carried to the full-resolution photo through the crop's
@@ -132,10 +133,12 @@ class FlowEditor:
         return align_face(image, face.points5, self.size)
 
     @torch.no_grad()
-    def latent(self, crop: np.ndarray) -> torch.Tensor:
-        """Z = mu(crop): (1, C, h, w)."""
-        mu, _ = self.model.encode(to_tensor(crop)[None])
-        return mu
+    def latent(self, crop: np.ndarray, target: np.ndarray | None = None) -> torch.Tensor:
+        """Z(S) of a crop (1, C, h, w); with ``target``, the latent of that target for this source."""
+        source = to_tensor(crop)[None]
+        if target is None:
+            return self.model.source_latent(source)
+        return self.model.encode(to_tensor(target)[None], source)[0]
 
     def offset(self, requests: Sequence[EditRequest], scale: float = 1.0) -> torch.Tensor:
         """sum_j s_j d_j of the requests, (1, C, h, w): Algorithm 1's full-strength latent move."""
@@ -228,9 +231,14 @@ class FlowEditor:
         big_a = align_face(image_a, face_a.points5, side).image.astype(np.float32)
         big_b = align_face(image_b, face_b.points5, side).image.astype(np.float32)
         z_a, z_b = self.latent(crop_a.image), self.latent(crop_b.image)
-        latents = [z_a + (z_b - z_a) * (i / steps) for i in range(steps + 1)]
-        flows_a, masks_a = self.flows(crop_a.image, latents, confidence=True)
-        flows_b, masks_b = self.flows(crop_b.image, latents, confidence=True)
+        if self.model.config.encoder_input == "pair":  # each branch walks from its own photo to the other
+            z_ab, z_ba = self.latent(crop_a.image, crop_b.image), self.latent(crop_b.image, crop_a.image)
+            latents_a = [z_a + (z_ab - z_a) * (i / steps) for i in range(steps + 1)]
+            latents_b = [z_ba + (z_b - z_ba) * (i / steps) for i in range(steps + 1)]
+        else:
+            latents_a = latents_b = [z_a + (z_b - z_a) * (i / steps) for i in range(steps + 1)]
+        flows_a, masks_a = self.flows(crop_a.image, latents_a, confidence=True)
+        flows_b, masks_b = self.flows(crop_b.image, latents_b, confidence=True)
         frames = []
         for i in range(steps + 1):
             t = i / steps

@@ -117,11 +117,12 @@ def _strengths(requests: list[dict], names: list[str]) -> np.ndarray:
 
 
 @torch.no_grad()
-def _latents(model, images: torch.Tensor, batch_size: int = 64) -> np.ndarray:
-    """mu of (N, 3, H, W) uint8 images -> (N, C, h, w) float32."""
+def _latents(model, images: torch.Tensor, sources: torch.Tensor, batch_size: int = 64) -> np.ndarray:
+    """mu of (N, 3, H, W) uint8 images, given their sources (for a pair encoder) -> (N, C, h, w)."""
     out = []
     for start in range(0, len(images), batch_size):
-        mu, _ = model.encode(images[start : start + batch_size].float() / 255.0)
+        chunk = slice(start, start + batch_size)
+        mu, _ = model.encode(images[chunk].float() / 255.0, sources[chunk].float() / 255.0)
         out.append(mu.numpy())
     return np.concatenate(out)
 
@@ -130,8 +131,8 @@ def _latents(model, images: torch.Tensor, batch_size: int = 64) -> np.ndarray:
 def fit_labels(model, pairs) -> Labels:
     """Directions, means and average flows from a training `PairSet` (see the module docstring)."""
     model.eval()
-    z_source = _latents(model, pairs.raw_sources)  # (N, C, h, w): the photos as they are at edit time
-    z_target = _latents(model, pairs.targets)
+    z_source = _latents(model, pairs.raw_sources, pairs.raw_sources)  # (N, C, h, w): Z(S) at edit time
+    z_target = _latents(model, pairs.targets, pairs.raw_sources)
     delta = (z_target - z_source).reshape(len(pairs), -1)  # (N, D)
     shape = tuple(z_source.shape[1:])
     names = sorted(PROTOTYPES)

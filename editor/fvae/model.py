@@ -4,7 +4,12 @@ Editing using Autoencoded Flow" (arXiv 1611.09961), in one file.
 Given a source face S and a target face T (aligned crops of the same person):
 
 - the encoder f(T) -> (mu, sigma) describes the target in a small spatial latent (4 x 4 x C); training
-  samples Z = mu + sigma * eps (the reparameterisation trick), inference uses mu;
+  samples Z = mu + sigma * eps (the reparameterisation trick), inference uses mu. ``encoder_input="pair"``
+  (the CPU-sized default) lets the encoder see the source too, f(S, T): a small network trained for
+  minutes cannot encode a target's absolute geometry to the pixel from T alone (tried here: the
+  posterior collapsed, KL fell to 0.4 nats and the model learnt one average flow), while the change
+  from S to T is right there in the pair. Z(S) is then f(S, S), "no change", and Algorithm 1 is
+  unchanged; ``encoder_input="target"`` is the paper's f(T) (the paper's size uses it);
 - the decoder g(S, Z) -> F reads S (through a source encoder whose features it receives at every scale)
   and Z, and outputs a dense BACKWARD flow F in normalised grid_sample coordinates (tanh-bounded), which
   warps S by differentiable bilinear sampling: T_hat = S(p + F(p)) (editor/flow.py's convention);
@@ -55,6 +60,7 @@ class FVAEConfig:
     flow_stride: int = 2  # g and M predict at image_size / flow_stride, upsampled bilinearly (1 or 2)
     flow_scale: float = 0.25  # tanh output times this = flow in normalised units (0.25 = 1/8 of the crop)
     decoder_output: str = "flow"  # "flow": the FVAE; "rgb": the pixel-VAE baseline of the same shape
+    encoder_input: str = "pair"  # "target": the paper's f(T); "pair": f(S, T) (see the module docstring)
     kl_weight: float = 0.003  # lambda1, the paper's weight of the KL prior
     coherence_weight: float = 0.001  # lambda2, the paper's weight of the flow coherence term
     coherence_window: int = 7  # side of the neighbourhood of the coherence term (the paper: 7 x 7)
@@ -70,6 +76,9 @@ class FVAEConfig:
             f"decoder_output must be 'flow' or 'rgb', got {self.decoder_output!r}."
         )
         assert self.coherence_window % 2 == 1, "coherence_window must be odd."
+        assert self.encoder_input in ("target", "pair"), (
+            f"encoder_input must be 'target' or 'pair', got {self.encoder_input!r}."
+        )
         assert self.flow_stride in (1, 2), f"flow_stride must be 1 or 2, got {self.flow_stride}."
 
     @property
@@ -85,7 +94,9 @@ class FVAEConfig:
     @classmethod
     def paper(cls) -> FVAEConfig:
         """The paper's size: latent 4 x 4 x 1024 at 128 x 128 (needs a GPU to train)."""
-        return cls(latent_channels=1024, base_channels=64, max_channels=512, mask_channels=32)
+        return cls(
+            latent_channels=1024, base_channels=64, max_channels=512, mask_channels=32, encoder_input="target"
+        )
 
     @classmethod
     def cpu(cls) -> FVAEConfig:
@@ -120,9 +131,9 @@ def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 class Encoder(nn.Module):
     """Image (B, 3, H, W) in 0..1 -> features at every level, finest (H/2) first, coarsest (latent) last."""
 
-    def __init__(self, widths: list[int]) -> None:
+    def __init__(self, widths: list[int], in_channels: int = 3) -> None:
         super().__init__()
-        channels = [3, *widths]
+        channels = [in_channels, *widths]
         self.stages = nn.ModuleList(
             nn.Sequential(_block(channels[i], channels[i + 1], 2), _block(channels[i + 1], channels[i + 1]))
             for i in range(len(widths))
@@ -189,7 +200,7 @@ class FlowVAE(nn.Module):
         super().__init__()
         self.config = config = config or FVAEConfig()
         widths = config.widths()
-        self.target_encoder = Encoder(widths)  # f(T)
+        self.target_encoder = Encoder(widths, 6 if config.encoder_input == "pair" else 3)  # f(T) or f(S, T)
         self.to_posterior = nn.Conv2d(widths[-1], 2 * config.latent_channels, 1)  # -> (mu, logvar)
         self.source_encoder = Encoder(widths)  # features of S for g and M
         flow = config.decoder_output == "flow"
@@ -202,12 +213,23 @@ class FlowVAE(nn.Module):
 
     # ------------------------------------------------------------------ the paper's stages
 
-    def encode(self, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """f(T): (B, 3, H, W) in 0..1 -> mu, logvar, each (B, C, h, w)."""
+    def encode(
+        self, target: torch.Tensor, source: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """f(T), or f(S, T) when encoder_input is "pair": (B, 3, H, W) in 0..1 -> mu, logvar (B, C, h, w)."""
         self._check(target)
-        features = self.target_encoder(target)[-1]  # (B, W_L, h, w)
+        image = target
+        if self.config.encoder_input == "pair":
+            assert source is not None, "This model's encoder reads the pair: pass the source too."
+            self._check(source)
+            image = torch.cat([source, target], dim=1)  # (B, 6, H, W)
+        features = self.target_encoder(image)[-1]  # (B, W_L, h, w)
         mu, logvar = self.to_posterior(features).chunk(2, dim=1)  # (B, C, h, w) each
         return mu, logvar.clamp(-12.0, 8.0)
+
+    def source_latent(self, source: torch.Tensor) -> torch.Tensor:
+        """Z(S) of Algorithm 1: mu of f(S), or of f(S, S) ("no change") for a pair encoder. (B, C, h, w)."""
+        return self.encode(source, source)[0]
 
     @staticmethod
     def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -264,7 +286,7 @@ class FlowVAE(nn.Module):
 
     def forward(self, source: torch.Tensor, target: torch.Tensor, *, sample: bool = True) -> FVAEOutput:
         """Reconstruct T from S through Z(T): sampled when ``sample`` (training), the mean otherwise."""
-        mu, logvar = self.encode(target)  # (B, C, h, w) each
+        mu, logvar = self.encode(target, source)  # (B, C, h, w) each
         z = self.reparameterize(mu, logvar) if sample else mu
         features = self.source_features(source)
         if self.config.decoder_output == "rgb":
@@ -298,7 +320,7 @@ class FlowVAE(nn.Module):
         """Confidence targets y = exp(-||T - T_hat||^2 / beta) with T_hat from Z = mu(T): (B, 1, H, W),
         that Z (B, C, h, w) and the source features. No gradient: the flow model is frozen while M trains."""
         with torch.no_grad():
-            mu, _ = self.encode(target)  # (B, C, h, w)
+            mu, _ = self.encode(target, source)  # (B, C, h, w)
             features = self.source_features(source)
             flow = self.decode_flow(source, mu, features)  # (B, 2, H, W)
             error = (self.warp(source, flow) - target).pow(2).sum(1, keepdim=True)  # (B, 1, H, W)
