@@ -90,7 +90,7 @@ def session() -> Assistant:
     if "assistant" not in state:
         editor, parser = engine()
         state.assistant = Assistant(editor=editor, parser=parser)
-        state.history, state.photo, state.stage = [], None, None
+        state.history, state.photo, state.stage, state.photo_serial = [], None, None, 0
     return state.assistant
 
 
@@ -122,6 +122,8 @@ def open_source(source, name: str) -> None:
     if photo is None:
         return
     st.session_state.photo = photo
+    st.session_state.photo_serial += 1
+    st.session_state.view = "After"
     st.session_state.history = [Message("assistant", f"{photo.message} What should I change?")]
     show(None)
 
@@ -185,6 +187,8 @@ def on_session_upload(key: str) -> None:
     if restored is None:
         return
     st.session_state.assistant = restored
+    st.session_state.photo_serial += 1
+    st.session_state.view = "After"
     photo = attempt(lambda: ui.describe_loaded(restored), "describing the restored photo")
     st.session_state.photo = photo
     steps = restored.conversation.describe_steps()
@@ -302,10 +306,10 @@ def stage_panel() -> None:
     with top:
         view = st.segmented_control("View", VIEWS, default="After", key="view", label_visibility="collapsed")
         badges(stage.summary)
+    face_picker()
     with st.container(key="stage"):
         picture(stage, view, assistant)
     controls(assistant, stage)
-    face_picker()
 
 
 def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
@@ -370,16 +374,22 @@ def controls(assistant: Assistant, stage: Stage) -> None:
 
 
 def face_picker() -> None:
+    """For a photo with several faces: the numbered boxes, and buttons to pick which face to edit."""
     photo: ui.OpenedPhoto | None = st.session_state.photo
     if photo is None or len(photo.faces) < 2:
         return
-    with st.expander(f"{len(photo.faces)} faces found: pick the one to edit", expanded=True):
-        boxes = ui.numbered_faces(photo.image, photo.faces, chosen=photo.face_index)
-        st.image(ui.display_copy(boxes), caption=f"Editing face {photo.face_index + 1}")
-        st.pills(
-            "Face", [i + 1 for i in range(len(photo.faces))], default=photo.face_index + 1, key="face_pick",
-            on_change=on_face, args=("face_pick",),
+    fresh = not session().conversation.edits
+    title = f"{len(photo.faces)} faces found: editing face {photo.face_index + 1}"
+    with st.expander(title, expanded=fresh, icon=":material/group:"):
+        boxes, choice = st.columns([3, 2], vertical_alignment="center")
+        numbered = ui.numbered_faces(photo.image, photo.faces, chosen=photo.face_index)
+        boxes.image(ui.display_copy(numbered, 640))
+        key = f"face_pick_{st.session_state.photo_serial}"
+        choice.pills(
+            "Which face should I edit?", list(range(1, len(photo.faces) + 1)),
+            default=photo.face_index + 1, key=key, on_change=on_face, args=(key,),
         )  # fmt: skip
+        choice.caption("Yellow box: the face being edited. Picking another starts the conversation afresh.")
 
 
 def chat_panel() -> None:

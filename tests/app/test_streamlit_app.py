@@ -136,7 +136,7 @@ def test_several_faces_show_numbered_boxes_and_can_be_picked(sample_rgb):
     at = upload(new_app(), "two.png", encode_image(pair))
     assert "I found 2 faces" in texts(at)
     assert any("2 faces found" in e.label for e in at.expander)
-    at.pills(key="face_pick").set_value(2).run()
+    at.pills(key="face_pick_1").set_value(2).run()
     assert not at.exception
     assert at.session_state["assistant"].face_index == 1 and at.session_state["photo"].face_index == 1
     chat(at, "make him smile")
