@@ -39,6 +39,9 @@ from editor.mouth import MouthConfig, synthesize_mouth_interior
 
 logger = logging.getLogger(__name__)
 
+#: Fraction of the face that must fold over before a warp counts as folded (`WarpResult.folded`).
+VISIBLE_FOLD = 5e-4
+
 # The spline's ~500x500 solve and its evaluation are small BLAS calls: on a laptop's few shared cores
 # OpenBLAS's threads only contend (10x slower measured on 2 busy cores), so they run single-threaded.
 _THREADPOOLS = ThreadpoolController()
@@ -96,8 +99,12 @@ class WarpResult:
 
     @property
     def folded(self) -> bool:
-        """True when some part of the face folds over (the warp mirrored content somewhere)."""
-        return self.fold_fraction > 0.0
+        """True when a visible part of the face folds over (the warp mirrored content somewhere).
+
+        More than `VISIBLE_FOLD` of the face: the few stray pixels a closing lid or a lip corner can
+        leave (about 1e-4 measured on London and Canada photos) do not count.
+        """
+        return self.fold_fraction > VISIBLE_FOLD
 
 
 def _xy(landmarks: np.ndarray, name: str) -> np.ndarray:
