@@ -84,7 +84,7 @@ def photo_flow(crop_flow: np.ndarray, crop: AlignedCrop, shape: tuple[int, int])
         crop_flow.astype(np.float32), qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )  # (h, w, 2) crop-pixel flow at M p
     linear = crop.inverse[:, :2].astype(np.float32)  # A^-1
-    flow = sampled @ linear.T  # (h, w, 2) photo pixels
+    flow = cv2.transform(sampled, linear)  # (h, w, 2) photo pixels: A^-1 applied to every vector
     return (int(y0), int(y1), int(x0), int(x1)), flow
 
 
