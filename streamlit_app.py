@@ -310,6 +310,9 @@ def stage_panel() -> None:
     with st.container(key="stage"):
         picture(stage, view, assistant)
     controls(assistant, stage)
+    if stage.summary is not None and stage.summary.identity is not None:
+        with st.expander("What changed, measured", icon=":material/monitoring:"):
+            st.markdown(readout_markdown(stage.summary))
 
 
 def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
@@ -412,36 +415,49 @@ def bubble(message: Message) -> None:
 
 
 def turn_details(message: Message) -> None:
+    """The compact lines under a reply (records, identity, notes) and a Details expander; few elements."""
     summary = message.summary
     chips = [f"`{command}`" for command in filter(None, [summary.command])]
     chips += [f"`{record}`" for record in summary.understood]
-    if chips:
-        st.caption(f"Understood ({summary.parser} parser): " + " ".join(chips))
-    badges(summary)
-    for note in summary.notes:
-        st.caption(f":material/info: {note}")
-    if not summary.expression and message.thumb is None:
+    lines = [f"Understood ({summary.parser} parser): " + " ".join(chips)] if chips else []
+    if summary.identity is not None:
+        badge = summary.identity
+        verdicts = [f"{r.attribute.replace('_', ' ')}: {r.verdict}" for r in summary.expression]
+        lines.append(f":{badge.colour}-badge[{badge.label}] " + " · ".join(verdicts))
+    lines += [f":material/info: {note}" for note in summary.notes]
+    if lines:
+        st.caption("  \n".join(lines))
+    if summary.identity is None and message.thumb is None:
         return
     with st.expander("Details"):
         if message.thumb is not None:
             st.image(message.thumb, width=THUMB_SIDE)
-        st.caption("Showing: " + " · ".join(summary.showing))
-        for readout in summary.expression:
-            verdict = {"visible": "visible", "subtle": "subtle (little measured change)"}.get(
-                readout.verdict, "not measurable by the face analyser"
-            )
-            st.markdown(f"**{readout.attribute.replace('_', ' ')}** {readout.strength:+.2f}: {verdict}")
-            rows = [
-                {"blendshape": s.name, "before": round(s.before, 3), "after": round(s.after, 3),
-                 "change": round(s.after - s.before, 3), "measurable": s.measurable}
-                for s in readout.shapes
-            ]  # fmt: skip
-            if rows:
-                st.dataframe(rows, hide_index=True, width="stretch")
-        if message.timings:
-            total = message.timings.get("total")
-            if total is not None:
-                st.caption(f"Took {total:.0f} ms.")
+        st.markdown(readout_markdown(summary, message.timings.get("total")))
+
+
+def readout_markdown(summary: ui.TurnSummary, took_ms: float | None = None) -> str:
+    """What was shown and measured, as markdown: state, identity detail, blendshapes before / after."""
+    parts = ["**Showing:** " + " · ".join(f"`{record}`" for record in summary.showing)]
+    if summary.identity is not None:
+        parts.append(f"**Identity:** {summary.identity.detail}")
+    for readout in summary.expression:
+        verdict = {"visible": "visible", "subtle": "subtle (little measured change)"}.get(
+            readout.verdict, "not measurable by the face analyser"
+        )
+        rows = [
+            f"| {s.name}{'' if s.measurable else ' †'} | {s.before:.2f} | {s.after:.2f} "
+            f"| {s.after - s.before:+.2f} |"
+            for s in readout.shapes
+        ]
+        parts.append(
+            f"**{readout.attribute.replace('_', ' ')} {readout.strength:+.2f}**: {verdict}\n\n"
+            "| blendshape | before | after | change |\n|---|---:|---:|---:|\n" + "\n".join(rows)
+        )
+    if any(not s.measurable for r in summary.expression for s in r.shapes):
+        parts.append("† FaceLandmarker barely reports this blendshape on photos; it does not count.")
+    if took_ms is not None:
+        parts.append(f"Took {took_ms:.0f} ms.")
+    return "\n\n".join(parts)
 
 
 def welcome() -> None:

@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin"),
     pytest.mark.skipif(not CHROMEDRIVER.exists(), reason="chromium-driver is not installed"),
-    pytest.mark.slow,
 ]
 webdriver = pytest.importorskip("selenium.webdriver")
 pytest.importorskip("streamlit")
