@@ -36,8 +36,8 @@ EXAMPLES = (
     "a bit more",
     "show me the steps",
 )
-THUMB_SIDE = 256  # chat thumbnails, pixels
-CHAT_HEIGHT = 560  # the chat scrolls inside this many pixels, beside the picture
+THUMB_SIDE = 192  # chat thumbnails, pixels
+CHAT_HEIGHT = 520  # the chat scrolls inside this many pixels, beside the picture
 VIEWS = ("After", "Before", "Compare", "Steps")
 
 
@@ -396,11 +396,10 @@ def face_picker() -> None:
 
 
 def chat_panel() -> None:
+    st.pills("Try saying", EXAMPLES, key="example", on_change=on_example, args=("example",))
     with st.container(height=CHAT_HEIGHT, border=False, autoscroll=True, key="chat"):
         for message in st.session_state.history:
             bubble(message)
-    if session().original is not None:
-        st.pills("Try", EXAMPLES, key="example", on_change=on_example, args=("example",), wrap=True)
 
 
 def bubble(message: Message) -> None:

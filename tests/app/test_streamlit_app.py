@@ -106,6 +106,23 @@ def test_views_compare_and_steps(app_with_sample):
     assert at.session_state["stage"].gif[:6] == b"GIF89a"
 
 
+def test_a_camera_shot_starts_a_conversation(sample_rgb):
+    at = new_app()
+    at.segmented_control(key="main_source").set_value("Camera").run()
+    shot = ("shot.jpg", encode_image(sample_rgb, "jpg"), "image/jpeg")
+    at.camera_input(key="main_camera").set_value(shot).run()
+    assert not at.exception and "Photo loaded (512×512)" in texts(at)
+    chat(at, "make her smile")
+    assert [r.attribute for r in at.session_state["assistant"].conversation.edits] == ["happy"]
+
+
+def test_try_suggestions_send_a_message(app_with_sample):
+    at = app_with_sample
+    at.pills(key="example").set_value("smile a bit").run()
+    assert not at.exception
+    assert [r.attribute for r in at.session_state["assistant"].conversation.edits] == ["happy"]
+
+
 def test_a_request_it_cannot_do_says_what_it_can(app_with_sample):
     at = chat(app_with_sample, "give her glasses")
     page = texts(at)
