@@ -67,15 +67,30 @@ class Stage:
 # ---------------------------------------------------------------------------------------------- engine
 
 
+@dataclass(frozen=True)
+class Engine:
+    """What every browser session shares: the editor (models), the parser, and a parser problem if any."""
+
+    editor: object
+    parser: object
+    parser_problem: str | None = None
+
+
 @st.cache_resource(show_spinner="Loading the face models (once per server)…")
-def engine():
-    """(editor, parser) shared by every browser session; warmed up with one edit of the sample photo."""
-    editor, parser = shared_editor(), configured_parser()
+def engine() -> Engine:
+    """The shared engine, warmed up with one edit of the sample photo. Raises FacechatError (models)."""
+    editor, problem = shared_editor(), None
+    try:
+        parser = configured_parser()
+    except FacechatError as error:  # e.g. a misconfigured FACECHAT_LLM_* variable: parse offline, say why
+        from assistant.parsing.offline import default_parser
+
+        parser, problem = default_parser(), str(error)
     try:
         Assistant("sample", editor=editor, parser=parser).run("smile a little")
     except Exception:  # noqa: BLE001 - a failed warm-up only costs speed; the first real turn will report
         logger.exception("warming up the editor failed")
-    return editor, parser
+    return Engine(editor, parser, problem)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -85,24 +100,34 @@ def parser_status(_parser, mode: str) -> ui.LLMStatus:
 
 
 def session() -> Assistant:
-    """This browser session's assistant (created on first use)."""
+    """This browser session's assistant (created on first use); stops the page if the models cannot load."""
     state = st.session_state
     if "assistant" not in state:
-        editor, parser = engine()
-        state.assistant = Assistant(editor=editor, parser=parser)
+        shared = attempt(engine, "loading the models", quiet=True)
+        if shared is None:
+            st.error(st.session_state.pop("notice", APOLOGY), icon=":material/error:")
+            st.stop()
+        state.assistant = Assistant(editor=shared.editor, parser=shared.parser)
         state.history, state.photo, state.stage, state.photo_serial = [], None, None, 0
     return state.assistant
 
 
-def attempt(action: Callable[[], T], doing: str) -> T | None:
-    """Run an engine call; on failure say why in the chat (a FacechatError's own words) and return None."""
+def attempt(action: Callable[[], T], doing: str, *, quiet: bool = False) -> T | None:
+    """Run an engine call; on failure say why (a FacechatError's own words, else an apology) and return None.
+
+    ``quiet``: only set the notice (no chat history yet).
+    """
     try:
         return action()
     except FacechatError as error:
-        say(str(error), tone="error")
+        message = str(error)
     except Exception:  # noqa: BLE001 - the person gets an apology; the log gets the traceback
         logger.exception("the app failed while %s", doing)
-        say(APOLOGY, tone="error")
+        message = APOLOGY
+    if quiet:
+        st.session_state.notice = message
+    else:
+        say(message, tone="error")
     return None
 
 
@@ -180,9 +205,10 @@ def on_session_upload(key: str) -> None:
     uploaded = st.session_state.get(key)
     if uploaded is None:
         return
-    editor, parser = engine()
+    shared = engine()
+    data = uploaded.getvalue()
     restored = attempt(
-        lambda: ui.load_session_zip(uploaded.getvalue(), editor=editor, parser=parser), "restoring a session"
+        lambda: ui.load_session_zip(data, editor=shared.editor, parser=shared.parser), "restoring a session"
     )
     if restored is None:
         return
@@ -260,7 +286,8 @@ def notice() -> None:
 
 
 def sidebar() -> None:
-    editor, parser = engine()
+    shared = engine()
+    editor, parser = shared.editor, shared.parser
     assistant = session()
     with st.sidebar:
         st.title("facechat")
@@ -293,7 +320,9 @@ def sidebar() -> None:
         status = parser_status(parser, "llm" if type(parser).__name__ == "LLMParser" else "offline")
         fallback = st.session_state.get("llm_fallback")
         st.markdown(f"**Language model:** {status.label}")
-        if status.mode == "llm" and (status.reachable is False or fallback):
+        if shared.parser_problem:
+            st.warning(shared.parser_problem, icon=":material/settings_alert:")
+        elif status.mode == "llm" and (status.reachable is False or fallback):
             st.warning(fallback or status.detail, icon=":material/cloud_off:")
         else:
             st.caption(status.detail)
@@ -478,8 +507,9 @@ def welcome() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="facechat", page_icon="🙂", layout="wide")
-    session()
-    prompt = st.chat_input("Tell me what to change (e.g. “make her smile a little”)", key="prompt")
+    ready = session().original is not None
+    placeholder = "Tell me what to change (e.g. “make her smile a little”)" if ready else "Add a photo first"
+    prompt = st.chat_input(placeholder, key="prompt", disabled=not ready)
     if prompt:
         send(prompt)
     sidebar()

