@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             "real_smile": smile_photo,
         }
         if "happy" in editor.labels.average_flows:
-            flow = flow_from_normalized(editor.labels.average_flows["happy"]) * editor._mask
+            flow = flow_from_normalized(editor.labels.average_flows["happy"]) * editor.border_mask
             edits["average_flow"] = apply_crop_flow(photo, crop, flow)
         for method, image in edits.items():
             measured = analyzer.analyze_one(image, 0)

@@ -115,7 +115,9 @@ class FlowEditor:
         self.labels = labels
         self.subtract_identity = subtract_identity
         self.size = model.config.image_size
-        self._mask = feathered_mask(self.size)[..., None]  # (S, S, 1) fades the flow out at the crop border
+        self.border_mask = feathered_mask(self.size)[
+            ..., None
+        ]  # (S, S, 1) fades the flow out at the crop border
 
     @classmethod
     def from_pretrained(cls, folder: str | Path | None = None, **kwargs) -> FlowEditor:
@@ -177,7 +179,7 @@ class FlowEditor:
         if self.subtract_identity:
             rest = flows.pop()
             flows = [f - rest for f in flows]
-        return [f * self._mask for f in flows]
+        return [f * self.border_mask for f in flows]
 
     def edit(
         self,

@@ -167,12 +167,12 @@ def train(
         bar = tqdm(range(steps), desc=f"epoch {epoch}", file=sys.stderr, leave=False, mininterval=2.0)
         for step in bar:
             index = order[step * config.batch_size : (step + 1) * config.batch_size]
-            source, target, _ = train_set.batch(index)
+            source, target, flow = train_set.batch(index)
             flip = torch.rand(len(index), generator=generator) < 0.5
             if flip.any():
-                fs, ft, _ = hflip(source[flip], target[flip])
-                source[flip], target[flip] = fs, ft
-            terms = model.losses(source, target)
+                fs, ft, ff = hflip(source[flip], target[flip], flow[flip])
+                source[flip], target[flip], flow[flip] = fs, ft, ff
+            terms = model.losses(source, target, flow, train_set.has_flow[index])
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)

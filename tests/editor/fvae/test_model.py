@@ -111,3 +111,13 @@ def test_rgb_baseline_and_paper_size():
     assert (paper.latent_channels, paper.latent_size, paper.image_size) == (1024, 4, 128)
     with pytest.raises(AssertionError, match="power of two"):
         FVAEConfig(image_size=100)
+
+
+def test_flow_supervision_counts_only_pairs_with_ground_truth(model):
+    source = torch.rand(2, 3, 32, 32)
+    truth = torch.full((2, 2, 32, 32), 0.1)
+    none = model.losses(source, source, truth, torch.tensor([False, False]))
+    some = model.losses(source, source, truth, torch.tensor([True, False]))
+    assert float(none["flow_supervision"]) == 0.0
+    # The untrained flow is zero: the error is 0.1 normalised = 1.6 px on each of 2 x 32 x 32 values, / 2.
+    assert float(some["flow_supervision"]) == pytest.approx(1.6**2 * 2 * 32 * 32 / 2, rel=1e-3)
