@@ -227,6 +227,12 @@ def record(turn: Turn) -> None:
     if turn.error:
         say(turn.error, tone="error")
         return
+    reason = ui.fallback_reason(turn)
+    st.session_state.llm_fallback = (
+        f"The last message could not use the language model ({reason}); I parsed it offline."
+        if reason
+        else None
+    )
     summary = ui.summarize_turn(turn)
     thumb = ui.display_copy(turn.image, THUMB_SIDE) if turn.image is not None and turn.requests else None
     st.session_state.history.append(

@@ -267,7 +267,7 @@ class TurnSummary:
         parser: "offline" or "llm".
         identity: the badge (None for the unedited photo).
         expression: one readout per applied expression request.
-        notes: caveats worth showing (identity back-off, unsupported attributes, LLM fallback).
+        notes: caveats the reply does not already state (identity back-off, unsupported attributes).
     """
 
     understood: tuple[str, ...]
@@ -330,10 +330,8 @@ def expression_readout(check: ExpressionCheck, top: int = 4) -> ExpressionReadou
 
 def summarize_turn(turn: Turn) -> TurnSummary:
     """The compact view of one turn (records, command, state shown, identity, expression, notes)."""
-    notes = tuple(n for n in turn.notes if n and n not in turn.reply)
-    fallback = fallback_reason(turn)
-    if fallback and not any(FALLBACK_PREFIX in n for n in notes):
-        notes = (*notes, f"The language model was not used: {fallback}.")
+    # The reply already says when the language model fell back (see `fallback_reason` for a status line).
+    notes = tuple(n for n in turn.notes if n and n not in turn.reply and not n.startswith(FALLBACK_PREFIX))
     return TurnSummary(
         understood=tuple(record_text(r) for r in turn.parse.requests),
         command=command_text(turn.command),

@@ -222,6 +222,7 @@ def test_a_language_model_that_is_down_falls_back_and_says_so(monkeypatch):
         chat(at, "make her smile")
         page = texts(at)
         assert "language model was unavailable" in page and "offline parser" in page
+        assert "could not use the language model" in page  # the sidebar's status after the fallback
         assert [r.attribute for r in at.session_state["assistant"].conversation.edits] == ["happy"]
     finally:
         st.cache_resource.clear()
