@@ -41,7 +41,7 @@ td.pass,td.fail,td.na{font-weight:600;white-space:nowrap}
 .plot{background:#fff;border:1px solid #ddd;border-radius:6px;padding:6px;margin:6px 0;display:inline-block}
 .plot figcaption{font-size:12px;color:#555;max-width:600px}.grid2{display:flex;flex-wrap:wrap;gap:12px}
 .thumbcell img{width:52px;display:block}details summary{cursor:pointer;color:#1565c0}
-.sweep img{max-width:150px}code{background:#eee;padding:0 3px;border-radius:3px}
+.sweep img{max-width:150px}td .pics img{max-width:120px}code{background:#eee;padding:0 3px;border-radius:3px}
 """
 
 
@@ -89,6 +89,9 @@ def _header(result: RunResult) -> str:
     )
     env = result.environment
     problems = "".join(f"<li class=fail>{_e(p)}</li>" for p in result.problems)
+    about = "".join(
+        f"<p><b>{_e(name)}</b>: {_e(text)}</p>" for name, text in result.descriptions.items() if text
+    )
     return f"""
 <h1>facechat evaluation: {_e(", ".join(result.suites))}</h1>
 <div class=meta>{_e(result.started)} · {result.seconds:.0f} s · commit {_e(env.get("commit", "?"))} ·
@@ -98,7 +101,7 @@ suite files: {_e(", ".join(result.suite_files))}</div>
 <small>{counts["units_passed"]} of {units} turns / sweeps / benchmarks met every expectation ·
 {counts["checks_passed"]} of {counts["checks"]} checks passed, {counts["checks_failed"]} failed,
 {counts["checks_not_measurable"]} could not be measured (n/a)</small></div>
-{f"<ul>{problems}</ul>" if problems else ""}
+{f"<ul>{problems}</ul>" if problems else ""}{about}
 <div class=howto><b>How to read this report.</b>
 <ul>
 <li>A suite is a script of conversations. Each <b>turn</b> is what a person typed, with expectations: what the
@@ -179,7 +182,7 @@ def _plots(result: RunResult) -> str:
         (
             report_plots.identity_vs_strength(result),
             f"Identity vs strength. Scorer: {result.identity_scorer} embeddings, cosine similarity of the edited face to "
-            "the original; lines are strength sweeps, crosses are dialogue turns showing a single edit (labelled by attribute).",
+            "the original; lines are strength sweeps, crosses are dialogue turns showing a single edit (per attribute: see the table above).",
         ),
         (
             report_plots.response_vs_strength(result),
@@ -200,23 +203,87 @@ def _failures(result: RunResult) -> str:
     labelled = [
         *(
             (
+                t.attributes[0],
                 f'<a href="#{_anchor(t)}">{_e(t.image)} · {_e(t.dialogue)} · turn {t.index}</a> “{_e(t.say)}”',
                 t,
             )
             for t in result.turns
         ),
-        *((f"sweep {_e(s.attribute)} on {_e(s.image)}", s) for s in result.sweeps),
-        *((f"parsing {_e(p.file)}", p) for p in result.parsing),
+        *((s.attribute, f"sweep {_e(s.attribute)} on {_e(s.image)}", s) for s in result.sweeps),
+        *(("parsing", f"parsing {_e(p.file)}", p) for p in result.parsing),
     ]
-    items = [
-        f"<li>{label}: <b>{_e(c.kind)}</b> expected {_e(c.expected)}; measured {_e(c.measured)}</li>"
-        for label, record in labelled
-        for c in record.checks
-        if c.status == FAIL
-    ]
-    if not items:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for group, label, record in labelled:
+        for c in record.checks:
+            if c.status == FAIL:
+                groups[group].append(
+                    f"<li>{label}: <b>{_e(c.kind)}</b> expected {_e(c.expected)}; measured {_e(c.measured)}</li>"
+                )
+    total = sum(len(items) for items in groups.values())
+    if not total:
         return "<h2 id=failures>Failures</h2><p class=pass>None.</p>"
-    return f"<h2 id=failures>Failures ({len(items)})</h2><ul>{''.join(items)}</ul>"
+    opened = " open" if total <= 20 else ""
+    blocks = "".join(
+        f"<details{opened}><summary><b>{_e(group)}</b>: {len(items)} failed check{'s' * (len(items) != 1)}</summary>"
+        f"<ul>{''.join(items)}</ul></details>"
+        for group, items in groups.items()
+    )
+    return f"<h2 id=failures>Failures ({total})</h2>{blocks}"
+
+
+def _references(result: RunResult) -> str:
+    turns = [
+        t
+        for t in result.turns
+        if "reference" in t.files and t.measure.get("reference_landmarks_original") is not None
+    ]
+    if not turns:
+        return ""
+    rows = []
+    for t in turns:
+        m, th = t.measure, t.thumbs
+        delta = (
+            None
+            if m["reference_landmarks_edit"] is None
+            else m["reference_landmarks_edit"] - m["reference_landmarks_original"]
+        )
+        check = next(c for c in t.checks if c.kind == "reference")
+        pics = "".join(
+            f'<figure><a href="{_e(t.files[key])}">{_img(th[thumb], label)}</a>{label}</figure>'
+            for key, thumb, label in (
+                ("original", "original", "unedited"),
+                ("after", "after", "edit"),
+                ("reference", "reference", "real photo"),
+            )
+            if thumb in th
+        )
+        rows.append(
+            f"<tr>{_status(check)}<td><a href='#{_anchor(t)}'>{_e(t.image)}</a><br>“{_e(t.say)}”</td>"
+            f"<td class=num>{_fmt(m['reference_landmarks_original'], 4)}</td><td class=num>{_fmt(m['reference_landmarks_edit'], 4)}</td>"
+            f"<td class=num>{_fmt(delta, 4)}</td><td class=num>{_fmt(m.get('reference_lpips_original'))}</td>"
+            f"<td class=num>{_fmt(m.get('reference_lpips_edit'))}</td><td><div class=pics>{pics}</div></td></tr>"
+        )
+    originals = [t.measure["reference_landmarks_original"] for t in turns]
+    edits = [
+        t.measure["reference_landmarks_edit"]
+        for t in turns
+        if t.measure["reference_landmarks_edit"] is not None
+    ]
+    closer = sum(
+        1
+        for t in turns
+        if t.measure["reference_landmarks_edit"] is not None
+        and t.measure["reference_landmarks_edit"] < t.measure["reference_landmarks_original"]
+    )
+    return f"""<h2 id=references>Against real photos of the expression</h2>
+<p class=meta>The edit compared with a real photo of the same person showing the expression asked for. Landmark
+distance: mean over FaceLandmarker's 478 landmarks after aligning the real photo on rigid points (forehead, nose,
+inner eye corners), divided by the inter-iris distance (lower = closer). LPIPS-VGG at 256 px (lower = more alike;
+it also sees lighting and head-pose differences between the two photos). Edit closer than the unedited photo for
+<b>{closer} of {len(turns)}</b> people; mean distance unedited {statistics.mean(originals):.4f}, edit
+{(statistics.mean(edits) if edits else float("nan")):.4f}.</p>
+<table><tr><th>status</th><th>photo</th><th>landmarks: unedited</th><th>edit</th><th>Δ</th><th>LPIPS: unedited</th><th>edit</th>
+<th>faces (unedited · edit · real)</th></tr>{"".join(rows)}</table>"""
 
 
 def _parsing(result: RunResult) -> str:
@@ -365,6 +432,7 @@ def render_report(result: RunResult) -> str:
             _attribute_table(result),
             _plots(result),
             _failures(result),
+            _references(result),
             _parsing(result),
             _sweeps(result),
             _dialogues(result),

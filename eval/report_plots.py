@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import statistics
 from collections import defaultdict
 
 import matplotlib
@@ -64,13 +65,33 @@ def pass_rates(result: RunResult) -> str:
 
 
 def _single_attribute_points(result: RunResult) -> dict[str, list[tuple[float, float, float | None]]]:
-    """{attribute: [(applied strength, identity, None)]} from dialogue turns showing exactly one edit."""
+    """{attribute: [(applied strength, identity)]} from dialogue turns showing exactly one edit."""
     points: dict[str, list] = defaultdict(list)
     for turn in result.turns:
         identity = turn.measure.get("identity")
         if turn.edited and len(turn.shown) == 1 and identity is not None:
             points[turn.shown[0]["attribute"]].append((turn.shown[0]["strength"], identity))
     return points
+
+
+def _curves(ax, sweeps, value, colour, label: str, style: str = "-o") -> None:
+    """One line per sweep; with several photos, thin lines per photo and a bold median (labelled once)."""
+    curves = [sorted((p.applied, value(p)) for p in s.points if value(p) is not None) for s in sweeps]
+    curves = [c for c in curves if c]
+    if not curves:
+        return
+    if len(curves) == 1:
+        ax.plot(*zip(*curves[0], strict=True), style, color=colour, ms=4, lw=1.5, label=label)
+        return
+    for curve in curves:
+        ax.plot(*zip(*curve, strict=True), style[0], color=colour, lw=0.6, alpha=0.35)
+    by_strength: dict[float, list[float]] = defaultdict(list)
+    for curve in curves:
+        for x, y in curve:
+            by_strength[round(x, 3)].append(y)
+    xs = sorted(by_strength)
+    ys = [statistics.median(by_strength[x]) for x in xs]
+    ax.plot(xs, ys, style, color=colour, ms=4, lw=2, label=f"{label}, median of {len(curves)} photos")
 
 
 def identity_vs_strength(result: RunResult) -> str:
@@ -80,18 +101,15 @@ def identity_vs_strength(result: RunResult) -> str:
         return ""
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
     colours = plt.get_cmap("tab20")
-    names = sorted({s.attribute for s in result.sweeps} | set(turns))
+    names = sorted({s.attribute for s in result.sweeps})
+    points = [p for name in turns for p in turns[name]]
+    if points:
+        xs, ys = zip(*points, strict=True)
+        ax.scatter(xs, ys, color="#555555", marker="x", s=24, label="dialogue turns showing one edit")
     for i, name in enumerate(names):
         colour = colours(i % 20)
-        for sweep in (s for s in result.sweeps if s.attribute == name):
-            pts = sorted((p.applied, p.identity) for p in sweep.points if p.identity is not None)
-            if pts:
-                ax.plot(*zip(*pts, strict=True), "-o", color=colour, ms=4, lw=1.5, label=f"{name} (sweep)")
-        if name in turns:
-            xs, ys = zip(*turns[name], strict=True)
-            ax.scatter(xs, ys, color=colour, marker="x", s=28)
-            worst = min(turns[name], key=lambda p: p[1])
-            ax.annotate(name, worst, fontsize=6, color=colour, xytext=(3, -3), textcoords="offset points")
+        sweeps = [s for s in result.sweeps if s.attribute == name]
+        _curves(ax, sweeps, lambda p: p.identity, colour, f"{name} (sweep)")
     ax.axhline(result.identity_threshold, color=RED, ls="--", lw=1)
     ax.text(
         ax.get_xlim()[0],
@@ -106,7 +124,7 @@ def identity_vs_strength(result: RunResult) -> str:
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=6, ncol=2, loc="lower left")
+        ax.legend(fontsize=6, ncol=2, loc="lower right")
     return _svg(fig)
 
 
@@ -118,31 +136,17 @@ def response_vs_strength(result: RunResult) -> str:
     fig, ax = plt.subplots(figsize=(6.2, 3.6))
     colours = plt.get_cmap("tab10")
     twin = None
-    for i, sweep in enumerate(sweeps):
+    groups: dict[str, list] = defaultdict(list)
+    for sweep in sweeps:
+        groups[sweep.attribute].append(sweep)
+    for i, (name, group) in enumerate(groups.items()):
         colour = colours(i % 10)
-        label = (
-            f"{sweep.attribute} [{sweep.image}]" if len({s.image for s in sweeps}) > 1 else sweep.attribute
-        )
-        pts = sorted((p.applied, p.response) for p in sweep.points if not math.isnan(p.response))
-        if pts:
-            ax.plot(
-                *zip(*pts, strict=True),
-                "-o",
-                color=colour,
-                ms=4,
-                label=f"{label}: mean Δ {', '.join(sweep.blendshapes)}",
-            )
-        emo = sorted((p.applied, p.emotion) for p in sweep.points if p.emotion is not None)
-        if emo:
+        shapes = ", ".join(group[0].blendshapes)
+        response = lambda p: None if math.isnan(p.response) else p.response  # noqa: E731
+        _curves(ax, group, response, colour, f"{name}: mean Δ {shapes}")
+        if group[0].emotion_class:
             twin = twin or ax.twinx()
-            twin.plot(
-                *zip(*emo, strict=True),
-                "--s",
-                color=colour,
-                ms=3,
-                lw=1,
-                label=f"{label}: p({sweep.emotion_class})",
-            )
+            _curves(twin, group, lambda p: p.emotion, colour, f"{name}: p({group[0].emotion_class})", "--s")
     ax.axhline(0, color=GREY, lw=0.8)
     ax.set_xlabel("applied strength", fontsize=8)
     ax.set_ylabel("blendshape change vs original\n(FaceLandmarker, 0..1 scores)", fontsize=8)

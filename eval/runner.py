@@ -150,6 +150,7 @@ class RunResult:
 
     suites: list[str]
     suite_files: list[str]
+    descriptions: dict[str, str]
     started: str
     seconds: float
     parser: str
@@ -281,18 +282,22 @@ def _records(requests: Sequence[EditRequest]) -> list[dict]:
     return [r.model_dump(exclude_none=True) for r in requests]
 
 
+def _git(*args: str) -> str:
+    """Output of a git command in this repository ("" when git is unavailable)."""
+    try:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=5, cwd=Path(__file__).resolve().parent
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip()
+
+
 def _environment() -> dict[str, str]:
     env = {"python": platform.python_version(), "machine": platform.machine(), "cpus": str(os.cpu_count())}
-    try:
-        env["commit"] = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        env["commit"] = "unknown"
+    env["commit"] = _git("rev-parse", "--short", "HEAD") or "unknown"
+    if _git("status", "--porcelain", "--untracked-files=no"):
+        env["commit"] += " + uncommitted changes"
     return env
 
 
@@ -387,6 +392,7 @@ class Runner:
         result = RunResult(
             suites=[s.name for s in suites],
             suite_files=[str(s.path) if s.path else s.name for s in suites],
+            descriptions={s.name: s.description for s in suites},
             started=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             seconds=0.0,
             parser="llm" if self.use_llm else "offline",
@@ -515,20 +521,24 @@ class Runner:
                 files={**files, "after": after_file},
             )
             record.thumbs = self._thumbs(
-                original, previous_image, shown, first, outcome.frames if changed else ()
+                original, previous_image, shown, first, outcome.frames if changed else (), reference
             )
             yield record
             previous_image, previous_file, previous_measure = shown, after_file, after
 
-    def _thumbs(self, original, before, after, first: PhotoMeasure, frames) -> dict[str, Any]:
+    def _thumbs(self, original, before, after, first: PhotoMeasure, frames, reference=None) -> dict[str, Any]:
         region = face_region_mask(first.face, original.shape) if first.face is not None else None
         box = crop_box(region)
-        return {
+        thumbs = {
             "before": thumbnail(crop(before, box)),
             "after": thumbnail(crop(after, box)),
             "diff": difference_thumbnail(original, after, region),
             "frames": [thumbnail(crop(f, box), FRAME_SIDE, 80) for f in frames],
         }
+        if reference is not None:
+            thumbs["original"] = thumbnail(crop(original, box))
+            thumbs["reference"] = thumbnail(crop(reference, box))
+        return thumbs
 
     def _sweep(
         self, suite: Suite, sweep: Sweep, name: str, original: np.ndarray, base: Path, bar
@@ -670,6 +680,7 @@ def write_metrics(result: RunResult, path: Path) -> Path:
     payload = {
         "suites": result.suites,
         "suite_files": result.suite_files,
+        "descriptions": result.descriptions,
         "started": result.started,
         "seconds": round(result.seconds, 1),
         "passed": result.passed,
