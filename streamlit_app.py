@@ -339,7 +339,8 @@ def stage_panel() -> None:
     assistant = session()
     top = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     with top:
-        view = st.segmented_control("View", VIEWS, default="After", key="view", label_visibility="collapsed")
+        st.session_state.setdefault("view", "After")
+        view = st.segmented_control("View", VIEWS, key="view", label_visibility="collapsed")
         badges(stage.summary)
     face_picker()
     with st.container(key="stage"):
@@ -431,7 +432,7 @@ def face_picker() -> None:
 
 
 def chat_panel() -> None:
-    st.pills("Try saying", EXAMPLES, key="example", on_change=on_example, args=("example",))
+    st.pills("Try saying", EXAMPLES, key="example", on_change=on_example, args=("example",), wrap=True)
     with st.container(height=CHAT_HEIGHT, border=False, autoscroll=True, key="chat"):
         for message in st.session_state.history:
             bubble(message)
