@@ -164,7 +164,9 @@ def test_upload_edit_undo_in_a_real_browser(server, browser, tmp_path, sample_rg
     browser.save_screenshot(str(tmp_path / "2-edited.png"))
 
     src = edited_src
-    for text in ("a bit more", "raise her eyebrows", "make her smile", "a little less", "look surprised"):
+    later = ("a bit more", "raise her eyebrows", "make her smile", "a little less", "look surprised",
+             "stop smiling", "close her eyes a bit", "a bit more")  # fmt: skip
+    for text in later:
         started = _send(browser, text)
         src = _wait_for_new_image(browser, src)
         latencies.append(time.perf_counter() - started)
