@@ -20,7 +20,7 @@ from assistant import ui_support as ui
 from assistant.session import Assistant, Turn, configured_parser, shared_editor
 from editor import vocabulary as vocab
 from editor.errors import FacechatError
-from editor.images import encode_gif, encode_image
+from editor.images import encode_image
 
 logger = logging.getLogger("facechat.app")
 T = TypeVar("T")
@@ -366,7 +366,7 @@ def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
         with right:
             if stage.gif is None:
                 with st.spinner("Animating the steps…"):
-                    stage.gif = attempt(lambda: encode_gif(stage.frames), "encoding the steps as a GIF")
+                    stage.gif = attempt(lambda: ui.steps_gif(stage.frames), "encoding the steps as a GIF")
             if stage.gif:
                 st.image(stage.gif, caption="All steps, animated")
     else:
@@ -399,8 +399,9 @@ def controls(assistant: Assistant, stage: Stage) -> None:
     )  # fmt: skip
     frames = stage.frames
     gif.download_button(
-        "GIF", data=lambda: stage.gif or encode_gif(frames), file_name="facechat-steps.gif", mime="image/gif",
-        icon=":material/animation:", on_click="ignore", width="stretch", disabled=not frames,
+        "GIF", data=lambda: stage.gif or ui.steps_gif(frames), file_name="facechat-steps.gif",
+        mime="image/gif", icon=":material/animation:", on_click="ignore", width="stretch",
+        disabled=not frames,
     )  # fmt: skip
     edits = conversation.edits
     if edits:

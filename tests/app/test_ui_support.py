@@ -88,6 +88,18 @@ def test_wipe_puts_before_left_and_after_right():
     assert np.array_equal(ui.wipe(before, after, 1.0), before)
 
 
+def test_steps_gif_animates_the_frames_faithfully(sample_rgb):
+    from PIL import Image, ImageSequence
+
+    frames = [np.clip(sample_rgb.astype(int) + 12 * k, 0, 255).astype(np.uint8) for k in range(4)]
+    gif = Image.open(io.BytesIO(ui.steps_gif(frames, frame_ms=80)))
+    decoded = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(gif)]
+    assert len(decoded) == 6  # forward, then back without repeating the ends
+    for shown, frame in zip(decoded[:4], frames, strict=True):
+        assert np.abs(shown.astype(int) - frame).mean() < 6
+    assert gif.info["duration"] == 80
+
+
 def test_display_copy_limits_the_longest_side(sample_rgb):
     assert ui.display_copy(sample_rgb, 256).shape == (256, 256, 3)
     assert ui.display_copy(sample_rgb) is sample_rgb
