@@ -192,3 +192,19 @@ def test_upload_edit_undo_in_a_real_browser(server, browser, tmp_path, sample_rg
     (tmp_path / "latency.json").write_text(json.dumps(figures, indent=2))
     logger.warning("browser latencies: %s (screenshots in %s)", figures, tmp_path)
     assert figures["first_edit_s"] < 10 and figures["later_median_s"] < 5  # generous: shared 2-core machine
+
+
+def test_a_file_that_is_not_a_photo_gets_a_sentence_in_the_browser(server, browser, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a shopping list, not a photo")
+    browser.get(server)
+    uploader = WebDriverWait(browser, LOAD_TIMEOUT_S).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".st-key-main_upload input[type='file']")
+    )
+    uploader.send_keys(str(notes))
+    alert = WebDriverWait(browser, TURN_TIMEOUT_S).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid='stAlertContentError']")
+    )
+    assert "not an image" in alert.text and "JPEG" in alert.text
+    assert "Traceback" not in browser.page_source
+    browser.save_screenshot(str(tmp_path / "not-a-photo.png"))
