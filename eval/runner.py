@@ -379,8 +379,8 @@ class Runner:
         self.use_llm = use_llm
         self.limit = limit
         self.progress = progress
+        self.parser = make_parser(use_llm)  # first: a missing LLM configuration fails before models load
         self.editor = editor or shared_editor()
-        self.parser = make_parser(use_llm)
         if not use_llm:
             self.parser.parse("warm up")  # the offline parser loads its embedding model on first use
         self.measurer = Measurer(self.editor)

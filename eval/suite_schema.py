@@ -206,7 +206,19 @@ class ReferenceExpectation(_Strict):
 
 
 class Expect(_Strict):
-    """What must hold after a turn; every field is optional."""
+    """What must hold after a turn; every field is optional (omitted = not checked).
+
+    - ``requests``: the parser's records for this message (before unsupported ones are dropped);
+      ``state``: the conversation's whole edit state afterwards. Items: ``{attribute, strength |
+      range: [lo, hi] | sign: 1/-1, value?}``; a strength matches within 0.05 or in the same band.
+    - ``command``: ``{name, factor?}``, or ``none`` for "no command".
+    - ``changed``: the photo shown differs (true) or not (false) from the one shown before the turn.
+    - ``error``: true when the turn must fail with an error reply (default: it must not).
+    - ``reply_contains``: a regular expression the reply must match (case-insensitive).
+    - ``blendshapes``, ``emotion``, ``locality``, ``reference``: see their classes.
+    - ``identity``: ``calibrated`` (the scorer's same-person threshold), ``{min: x}``, or ``off``.
+    - ``latency_ms``: wall time of ``Assistant.run`` at most this.
+    """
 
     requests: tuple[ExpectedRequest, ...] | None = None
     state: tuple[ExpectedRequest, ...] | None = None
