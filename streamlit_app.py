@@ -37,6 +37,7 @@ EXAMPLES = (
     "show me the steps",
 )
 THUMB_SIDE = 192  # chat thumbnails, pixels
+PICTURE_HEIGHT = 500  # the main picture is shown at most this tall, so the controls stay in view
 CHAT_HEIGHT = 520  # the chat scrolls inside this many pixels, beside the picture
 VIEWS = ("After", "Before", "Compare", "Steps")
 
@@ -353,10 +354,11 @@ def stage_panel() -> None:
 
 def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
     if view == "Before":
-        st.image(stage.before, caption="Before: the original photo")
+        st.image(stage.before, caption="Before: the original photo", width=fit(stage.before))
     elif view == "Compare":
         position = st.slider("Before ◀ ▶ After", 0, 100, 50, key="wipe", format="%d%%")
-        st.image(ui.wipe(stage.before, stage.after, position / 100), caption="Left: before · right: after")
+        compared = ui.wipe(stage.before, stage.after, position / 100)
+        st.image(compared, caption="Left: before · right: after", width=fit(compared))
     elif view == "Steps" and stage.frames:
         left, right = st.columns(2)
         with left:
@@ -372,7 +374,14 @@ def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
     else:
         if view == "Steps":
             st.info("No steps to show yet: ask for an edit first.", icon=":material/info:")
-        st.image(stage.after, caption="After" if assistant.conversation.edits else "The original photo")
+        caption = "After" if assistant.conversation.edits else "The original photo"
+        st.image(stage.after, caption=caption, width=fit(stage.after))
+
+
+def fit(image: np.ndarray) -> int:
+    """Display width (pixels) that keeps the picture at most PICTURE_HEIGHT tall and never upscales it."""
+    height, width = image.shape[:2]
+    return max(1, min(width, round(PICTURE_HEIGHT * width / height)))
 
 
 def badges(summary: ui.TurnSummary | None) -> None:
