@@ -37,7 +37,7 @@ EXAMPLES = (
     "show me the steps",
 )
 THUMB_SIDE = 192  # chat thumbnails, pixels
-PICTURE_HEIGHT = 500  # the main picture is shown at most this tall, so the controls stay in view
+PICTURE_HEIGHT = 512  # the main picture is shown at most this tall, so the controls stay in view
 CHAT_HEIGHT = 520  # the chat scrolls inside this many pixels, beside the picture
 VIEWS = ("After", "Before", "Compare", "Steps")
 
@@ -379,7 +379,10 @@ def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
 
 
 def fit(image: np.ndarray) -> int:
-    """Display width (pixels) that keeps the picture at most PICTURE_HEIGHT tall and never upscales it."""
+    """Display width (pixels) that keeps the picture at most PICTURE_HEIGHT tall and never upscales it.
+
+    Streamlit serves a copy resized to this width, so a smaller picture is also a lighter page.
+    """
     height, width = image.shape[:2]
     return max(1, min(width, round(PICTURE_HEIGHT * width / height)))
 
