@@ -95,9 +95,22 @@ def engine() -> Engine:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def parser_status(_parser, mode: str) -> ui.LLMStatus:
-    """The parser's status line, the endpoint probed at most once a minute."""
-    return ui.llm_status(_parser, probe=mode == "llm")
+def parser_status(_parser, label: str) -> ui.LLMStatus:
+    """The language model's status with its endpoint probed (cached a minute per endpoint ``label``)."""
+    return ui.llm_status(_parser, probe=True)
+
+
+def download(make: Callable[[], bytes], what: str) -> Callable[[], bytes]:
+    """A download button's data function that logs a failure instead of showing a traceback."""
+
+    def data() -> bytes:
+        try:
+            return make()
+        except Exception:  # noqa: BLE001 - runs outside the script; an empty file beats a traceback
+            logger.exception("could not prepare the %s download", what)
+            return b""
+
+    return data
 
 
 def session() -> Assistant:
@@ -304,7 +317,7 @@ def sidebar() -> None:
                 photo_picker("side")
             st.subheader("Session")
             st.download_button(
-                "Save session (.zip)", data=lambda: ui.session_zip(assistant),
+                "Save session (.zip)", data=download(lambda: ui.session_zip(assistant), "session"),
                 file_name="facechat-session.zip", mime="application/zip", icon=":material/save:",
                 on_click="ignore",
             )  # fmt: skip
@@ -324,7 +337,9 @@ def sidebar() -> None:
             f"**Identity check:** {scorer.name}, same person at similarity ≥ {scorer.threshold:.3f} "
             f"({calibrated})"
         )
-        status = parser_status(parser, "llm" if type(parser).__name__ == "LLMParser" else "offline")
+        status = ui.llm_status(parser)
+        if status.mode == "llm":
+            status = parser_status(parser, status.label)  # probes the endpoint, at most once a minute
         fallback = st.session_state.get("llm_fallback")
         st.markdown(f"**Language model:** {status.label}")
         if shared.parser_problem:
@@ -406,14 +421,15 @@ def controls(assistant: Assistant, stage: Stage) -> None:
                  disabled=not conversation.edits, width="stretch")  # fmt: skip
     current = assistant.current
     png.download_button(
-        "PNG", data=lambda: encode_image(current), file_name="facechat.png", mime="image/png",
-        icon=":material/download:", on_click="ignore", width="stretch", disabled=current is None,
+        "PNG", data=download(lambda: encode_image(current), "PNG"), file_name="facechat.png",
+        mime="image/png", icon=":material/download:", on_click="ignore", width="stretch",
+        disabled=current is None,
     )  # fmt: skip
     frames = stage.frames
     gif.download_button(
-        "GIF", data=lambda: stage.gif or ui.steps_gif(frames), file_name="facechat-steps.gif",
-        mime="image/gif", icon=":material/animation:", on_click="ignore", width="stretch",
-        disabled=not frames,
+        "GIF", data=download(lambda: stage.gif or ui.steps_gif(frames), "GIF"),
+        file_name="facechat-steps.gif", mime="image/gif", icon=":material/animation:", on_click="ignore",
+        width="stretch", disabled=not frames,
     )  # fmt: skip
     edits = conversation.edits
     if edits:
