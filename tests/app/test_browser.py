@@ -129,6 +129,11 @@ def _wait_for_new_image(driver, previous: str | None, timeout: float = TURN_TIME
     return _stage_src(driver)
 
 
+def _click(driver, element) -> None:
+    """Click ``element`` wherever it is (scrolled into view first; Streamlit's header can cover it)."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
+
+
 def _send(driver, text: str) -> float:
     box = WebDriverWait(driver, TURN_TIMEOUT_S).until(lambda d: d.find_element(By.CSS_SELECTOR, CHAT_BOX))
     box.send_keys(text)
@@ -168,6 +173,16 @@ def test_upload_edit_undo_in_a_real_browser(server, browser, tmp_path, sample_rg
     WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: "same person" in d.page_source)
     browser.save_screenshot(str(tmp_path / "2-edited.png"))
 
+    downloads = tmp_path / "downloads"  # the PNG button hands over the edited photo at full size
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    png_button = browser.find_element(By.XPATH, "//button[.//p[text()='PNG']]")
+    _click(browser, png_button)
+    saved = downloads / "facechat.png"
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: saved.is_file() and saved.stat().st_size > 0)
+    from editor.images import load_image
+
+    assert np.abs(load_image(saved).astype(int) - edited).mean() < 3  # what the screen shows, losslessly
+
     src = edited_src
     later = ("a bit more", "raise her eyebrows", "make her smile", "a little less", "look surprised",
              "stop smiling", "close her eyes a bit", "a bit more")  # fmt: skip
@@ -180,7 +195,7 @@ def test_upload_edit_undo_in_a_real_browser(server, browser, tmp_path, sample_rg
     undo_xpath = "//button[.//p[text()='Undo']]"
     for _ in range(len(latencies)):  # back through every turn to the original, with the Undo button
         undo = WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: d.find_element(By.XPATH, undo_xpath))
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", undo)
+        _click(browser, undo)
         src = _wait_for_new_image(browser, src)
     WebDriverWait(browser, TURN_TIMEOUT_S).until(
         lambda d: d.find_element(By.XPATH, undo_xpath).get_attribute("disabled") is not None
