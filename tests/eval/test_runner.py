@@ -117,3 +117,31 @@ def test_smoke_suite_runs_and_reports(tmp_path):
     assert status == (EXIT_OK if metrics["passed"] else EXIT_FAILED)
     assert metrics["counts"]["turns"] >= 30 and metrics["seconds"] < 120
     assert (tmp_path / "report.html").stat().st_size > 100_000
+
+
+def test_folder_suite_with_a_reference_photo(tmp_path, sample_rgb):
+    from editor.images import save_image
+
+    save_image(sample_rgb, tmp_path / "photos" / "neutral" / "a.png")
+    save_image(sample_rgb, tmp_path / "photos" / "smiling" / "a.png")  # the "real smile" is the photo itself
+    suite = """\
+name: folder
+images: {folder: required, pattern: "*.png", subfolder: neutral}
+references: {happy: ../smiling}
+dialogues:
+  - name: smile
+    turns:
+      - say: make her smile
+        expect: {reference: {name: happy}}
+"""
+    (tmp_path / "folder.yaml").write_text(suite)
+    out = tmp_path / "out"
+    args = ["run", str(tmp_path / "folder.yaml"), "--images", str(tmp_path / "photos"), "--out", str(out)]
+    assert main([*args, "--no-progress"]) == EXIT_FAILED  # any edit moves away from an identical "reference"
+    turn = json.loads((out / "metrics.json").read_text())["turns"][0]
+    assert turn["image"] == "a" and (out / turn["files"]["reference"]).is_file()
+    assert (
+        turn["measure"]["reference_landmarks_original"] < 1e-3 < turn["measure"]["reference_landmarks_edit"]
+    )
+    assert turn["measure"]["reference_lpips_original"] == 0.0
+    assert "Against real photos of the expression" in (out / "report.html").read_text()
