@@ -190,9 +190,10 @@ def send(text: str, shown: str | None = None) -> None:
     if not text:
         return
     st.session_state.history.append(Message("user", shown or text))
+    previous = session().last_turn
     turn = attempt(lambda: session().run(text), f"handling {text!r}")
     if turn is not None:
-        record(turn)
+        record(turn, previous)
 
 
 def on_strength() -> None:
@@ -203,9 +204,10 @@ def on_strength() -> None:
     if edits and abs(edits[-1].strength - value) < 1e-6:
         return
     st.session_state.history.append(Message("user", f"(strength slider: {value:+.2f})"))
+    previous = session().last_turn
     turn = attempt(lambda: session().rerender_last(value), "re-rendering at a new strength")
     if turn is not None:
-        record(turn)
+        record(turn, previous)
 
 
 def on_example(key: str) -> None:
@@ -236,8 +238,8 @@ def on_session_upload(key: str) -> None:
     show(None)
 
 
-def record(turn: Turn) -> None:
-    """Add a turn to the chat and show its picture."""
+def record(turn: Turn, previous: Turn | None) -> None:
+    """Add a turn to the chat and, when it changed the picture, show the new one."""
     if turn.error:
         say(turn.error, tone="error")
         return
@@ -247,12 +249,13 @@ def record(turn: Turn) -> None:
         if reason
         else None
     )
-    summary = ui.summarize_turn(turn)
-    thumb = ui.display_copy(turn.image, THUMB_SIDE) if turn.image is not None and turn.requests else None
+    summary = ui.summarize_turn(turn, previous)
+    shows_edit = summary.changed and turn.image is not None and bool(turn.requests)
+    thumb = ui.display_copy(turn.image, THUMB_SIDE) if shows_edit else None
     st.session_state.history.append(
         Message("assistant", turn.reply or "Done.", summary=summary, thumb=thumb, timings=turn.timings)
     )
-    if turn.image is not None:
+    if turn.image is not None and (summary.changed or st.session_state.stage is None):
         show(turn, summary)
 
 

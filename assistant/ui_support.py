@@ -284,6 +284,7 @@ class TurnSummary:
         identity: the badge (None for the unedited photo).
         expression: one readout per applied expression request.
         notes: caveats the reply does not already state (identity back-off, unsupported attributes).
+        changed: whether the turn changed the picture (False: it re-showed the previous one).
     """
 
     understood: tuple[str, ...]
@@ -293,6 +294,7 @@ class TurnSummary:
     identity: IdentityBadge | None
     expression: tuple[ExpressionReadout, ...]
     notes: tuple[str, ...]
+    changed: bool = True
 
 
 def record_text(request: EditRequest) -> str:
@@ -344,18 +346,28 @@ def expression_readout(check: ExpressionCheck, top: int = 4) -> ExpressionReadou
     return ExpressionReadout(check.attribute, check.strength, verdict, check.change, tuple(shapes))
 
 
-def summarize_turn(turn: Turn) -> TurnSummary:
-    """The compact view of one turn (records, command, state shown, identity, expression, notes)."""
+def summarize_turn(turn: Turn, previous: Turn | None = None) -> TurnSummary:
+    """The compact view of one turn (records, command, state shown, identity, expression, notes).
+
+    Args:
+        turn: the turn to summarise.
+        previous: the session's turn before it; when ``turn`` only re-shows its picture ("hello",
+            "show me the steps", a request it cannot do), the identity and expression are left out
+            (``changed`` is False) instead of being repeated.
+    """
     # The reply already says when the language model fell back (see `fallback_reason` for a status line).
     notes = tuple(n for n in turn.notes if n and n not in turn.reply and not n.startswith(FALLBACK_PREFIX))
+    changed = previous is None or turn.image is not previous.image
+    measured = changed and bool(turn.requests)
     return TurnSummary(
         understood=tuple(record_text(r) for r in turn.parse.requests),
         command=command_text(turn.command),
         showing=tuple(record_text(r) for r in turn.requests) or ("original photo",),
         parser=turn.parse.parser,
-        identity=identity_badge(turn.identity) if turn.requests else None,
-        expression=tuple(expression_readout(c) for c in turn.expression) if turn.requests else (),
+        identity=identity_badge(turn.identity) if measured else None,
+        expression=tuple(expression_readout(c) for c in turn.expression) if measured else (),
         notes=notes,
+        changed=changed,
     )
 
 

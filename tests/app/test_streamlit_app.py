@@ -128,6 +128,16 @@ def test_a_request_it_cannot_do_says_what_it_can(app_with_sample):
     page = texts(at)
     assert "can't do 'glasses'" in page and "I can change" in page and "happy" in page
     assert at.session_state["assistant"].conversation.edits == ()
+    assert at.session_state["history"][-1].thumb is None  # no new picture, so none in the chat
+
+
+def test_a_message_that_changes_nothing_keeps_the_picture_and_its_measurements(app_with_sample):
+    at = chat(app_with_sample, "make her look surprised")
+    stage = at.session_state["stage"]
+    chat(at, "thank you")
+    assert at.session_state["stage"] is stage  # same picture, same identity badge beside it
+    last = at.session_state["history"][-1]
+    assert last.summary is not None and not last.summary.changed and last.summary.identity is None
 
 
 def test_not_an_image_is_a_friendly_message():

@@ -137,8 +137,12 @@ def test_summarize_turn_on_a_real_turn(assistant):
     assert summary.understood == ("disgusted +0.30 · 5 steps",) and summary.command is None
     assert summary.showing == ("disgusted +0.30 · 5 steps",) and summary.parser == "offline"
     assert summary.identity.colour == "green" and summary.expression[0].attribute == "disgusted"
-    undone = ui.summarize_turn(assistant.run("undo"))
-    assert undone.command == "undo" and undone.showing == ("original photo",) and undone.identity is None
+    chatter = assistant.run("thanks!")
+    again = ui.summarize_turn(chatter, previous=turn)  # the same picture: nothing new to measure
+    assert not again.changed and again.identity is None and again.expression == ()
+    undone = ui.summarize_turn(assistant.run("undo"), previous=chatter)
+    assert undone.changed and undone.command == "undo" and undone.showing == ("original photo",)
+    assert undone.identity is None  # the original photo is not judged against itself
 
 
 def test_session_zip_round_trip(assistant, editor):
