@@ -278,3 +278,28 @@ def test_a_misconfigured_language_model_is_reported_and_parsing_goes_offline(mon
 def test_the_chat_waits_for_a_photo(app_with_sample):
     assert new_app().chat_input(key="prompt").proto.disabled
     assert not app_with_sample.chat_input(key="prompt").proto.disabled
+
+
+def test_sessions_editing_at_once_on_the_shared_editor_get_their_own_results():
+    """Browser sessions run in threads over one Editor: concurrent turns must equal sequential ones."""
+    import threading
+
+    from assistant.session import Assistant, shared_editor
+
+    editor, messages = shared_editor(), ("make her smile", "raise her eyebrows", "a bit more")
+    alone = Assistant("sample", editor=editor)
+    expected = [alone.run(m).image for m in messages]
+    results: dict[int, list[np.ndarray]] = {}
+
+    def converse(index: int) -> None:
+        session = Assistant("sample", editor=editor)
+        results[index] = [session.run(m).image for m in messages]
+
+    threads = [threading.Thread(target=converse, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(results) == [0, 1, 2]
+    for images in results.values():
+        assert all(np.array_equal(a, b) for a, b in zip(images, expected, strict=True))
