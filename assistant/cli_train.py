@@ -34,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--patience", type=int, default=None)
     parser.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget of the flow stage")
     parser.add_argument("--mask-epochs", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (the paper: 3e-4)")
+    parser.add_argument(
+        "--real-repeats", type=int, default=None, help="times each real pair is seen per epoch"
+    )
+    parser.add_argument(
+        "--flow-supervision", type=float, default=None, help="weight of the synthetic ground-truth flow term"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 1)")
     parser.set_defaults(func=run)
 
@@ -53,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         "base_channels": args.width,
         "latent_channels": args.latent_channels,
         "decoder_output": "rgb" if args.pixel_vae else None,
+        "flow_supervision": args.flow_supervision,
     }
     model = replace(model, **{k: v for k, v in model_changes.items() if v is not None})
     train_changes = {
@@ -62,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         "patience": args.patience,
         "max_minutes": args.max_minutes,
         "mask_epochs": args.mask_epochs,
+        "lr": args.lr,
+        "real_repeats": args.real_repeats,
         "threads": args.threads,
     }
     config = replace(TrainConfig(), **{k: v for k, v in train_changes.items() if v is not None})

