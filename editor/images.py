@@ -141,7 +141,11 @@ def encode_gif(
     if not frames:
         raise ImageLoadError("An animation needs at least one frame.")
     sequence = list(frames) + (list(frames[-2:0:-1]) if bounce and len(frames) > 2 else [])
-    pictures = [Image.fromarray(_as_rgb_uint8(frame)) for frame in sequence]
+    # Pillow's fast octree first: the GIF writer's own median cut takes ~0.3 s per 512 px frame.
+    pictures = [
+        Image.fromarray(_as_rgb_uint8(frame)).quantize(256, method=Image.Quantize.FASTOCTREE)
+        for frame in sequence
+    ]
     buffer = io.BytesIO()
     pictures[0].save(
         buffer,
