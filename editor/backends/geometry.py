@@ -112,7 +112,7 @@ class GeometryBackend:
                     if request.attribute != NEUTRAL
                     else "The face already looks neutral."
                 )
-        config = self._config_for(face)
+        config = self.warp_config_for(face)
         target = target_landmarks(face.landmarks, weights, self.basis)
         result = warp_face(image, face.landmarks, target, config)
         if result.folded:
@@ -161,7 +161,7 @@ class GeometryBackend:
             frames.append(warp_face(small, source, source + motion * (i / steps), config).image)
         return tuple(frames)
 
-    def _config_for(self, face: Face) -> WarpConfig:
+    def warp_config_for(self, face: Face) -> WarpConfig:
         """The warp settings with eyelid motion scaled to this person's eye opening."""
         ratio = _eye_opening(face.landmarks) / self._basis_eye_opening
         eyelid_scale = float(np.clip(ratio, *EYELID_SCALE_RANGE))

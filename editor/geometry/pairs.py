@@ -202,7 +202,7 @@ class PairGenerator:
     # ------------------------------------------------------------------ pairs
 
     def _render(self, image: np.ndarray, source: np.ndarray, target: np.ndarray, face: Face):
-        config = self.backend._config_for(replace(face, landmarks=source.astype(np.float32)))
+        config = self.backend.warp_config_for(replace(face, landmarks=source.astype(np.float32)))
         return warp_face(image, source, target, config)
 
     def photo_pairs(self, photo: Photo, crop: _Crop, seed: int) -> Iterator[dict]:
