@@ -21,7 +21,7 @@ import numpy as np
 
 from assistant.conversation import Conversation, SessionError
 from editor.errors import FacechatError
-from editor.images import ImageSource, load_image, save_image
+from editor.images import ImageSource, load_image, save_bytes, save_image
 from editor.requests import Command, EditRequest, ParseResult
 
 logger = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ class Assistant:
             if self.original is not None:
                 save_image(self.original, folder / ORIGINAL_FILE)
                 save_image(self.current if self.current is not None else self.original, folder / CURRENT_FILE)
-                _write_json_atomic(folder / META_FILE, {"face_index": self.face_index})
+                save_bytes(json.dumps({"face_index": self.face_index}).encode(), folder / META_FILE)
             self.conversation.save(folder)
             return folder
 
@@ -333,12 +333,6 @@ def shared_editor():
 
             _shared_editor = Editor()
         return _shared_editor
-
-
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(payload, indent=2))
-    temporary.replace(path)
 
 
 def _read_json(path: Path) -> dict:
