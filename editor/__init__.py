@@ -2,8 +2,8 @@
 
 from editor.errors import (
     ConfigError,
-    FaceSelectionError,
     FacechatError,
+    FaceSelectionError,
     ImageLoadError,
     ModelFileError,
     NoFaceError,
