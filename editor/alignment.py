@@ -64,10 +64,31 @@ def face_template(size: int, expand: float = 1.0) -> np.ndarray:
     return (centered / expand + 0.5) * size
 
 
+def umeyama(source: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares similarity between two (N, D) point sets, without reflection (Umeyama 1991).
+
+    Returns:
+        (scale, rotation (D, D), translation (D,)) with target ≈ scale * source @ rotation.T + translation.
+
+    Raises:
+        ValueError: the source points are all identical.
+    """
+    source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
+    source_c, target_c = source - source_mean, target - target_mean
+    variance = (source_c**2).sum() / len(source)
+    if variance < 1e-12:
+        raise ValueError("the source points are all identical; cannot fit a similarity transform")
+    u, singular, vt = np.linalg.svd(target_c.T @ source_c / len(source))  # (D, D) covariance
+    sign = np.ones(source.shape[1])
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[-1] = -1.0
+    rotation = u @ np.diag(sign) @ vt
+    scale = float((singular * sign).sum() / variance)
+    return scale, rotation, target_mean - scale * rotation @ source_mean
+
+
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Least-squares similarity (rotation, uniform scale, translation) mapping ``source`` onto ``target``.
-
-    Umeyama's closed form, without reflection.
 
     Args:
         source: (N, 2) points, N >= 2.
@@ -80,20 +101,8 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     target = np.asarray(target, dtype=np.float64)
     if source.shape != target.shape or source.ndim != 2 or source.shape[1] != 2 or len(source) < 2:
         raise ValueError(f"need two matching (N, 2) point sets, got {source.shape} and {target.shape}")
-    source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
-    source_c, target_c = source - source_mean, target - target_mean
-    covariance = target_c.T @ source_c / len(source)  # (2, 2)
-    u, singular, vt = np.linalg.svd(covariance)
-    sign = np.eye(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[1, 1] = -1.0
-    rotation = u @ sign @ vt
-    variance = (source_c**2).sum() / len(source)
-    if variance <= 0:
-        raise ValueError("source points are all identical; cannot fit a similarity transform")
-    scale = float(np.trace(np.diag(singular) @ sign)) / variance
-    linear = scale * rotation
-    return np.hstack([linear, (target_mean - linear @ source_mean)[:, None]])
+    scale, rotation, translation = umeyama(source, target)
+    return np.hstack([scale * rotation, translation[:, None]])
 
 
 def invert_affine(matrix: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from editor.alignment import umeyama
 from editor.geometry.basis import BlendshapeBasis, load_basis
 
 #: Landmarks that expressions barely move: forehead, nose bridge and tip, inner and outer eye corners,
@@ -61,18 +62,10 @@ def fit_similarity(source: np.ndarray, target: np.ndarray) -> Similarity:
     target = np.asarray(target, dtype=np.float64)
     if source.shape != target.shape or source.ndim != 2 or source.shape[1] < 2 or len(source) < 3:
         raise ValueError(f"fit_similarity needs two (N>=3, D) arrays, got {source.shape} and {target.shape}.")
-    mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
-    s, t = source - mu_s, target - mu_t
-    var_s = (s**2).sum() / len(s)
-    if var_s < 1e-12:
+    if ((source - source.mean(axis=0)) ** 2).sum() / len(source) < 1e-12:
         raise ValueError("fit_similarity got coincident source points; it needs a spread-out point set.")
-    u, sigma, vt = np.linalg.svd(t.T @ s / len(s))
-    d = np.ones(source.shape[1])
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        d[-1] = -1.0
-    rotation = u @ np.diag(d) @ vt
-    scale = float((sigma * d).sum() / var_s)
-    return Similarity(scale=scale, rotation=rotation, translation=mu_t - scale * rotation @ mu_s)
+    scale, rotation, translation = umeyama(source, target)
+    return Similarity(scale=scale, rotation=rotation, translation=translation)
 
 
 def face_similarity(landmarks: np.ndarray, basis: BlendshapeBasis | None = None) -> Similarity:
