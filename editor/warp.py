@@ -12,9 +12,9 @@ The geometry backend's image side, and the generator of (source, target, flow) t
    by the mask and upsamples it: a backward flow (see editor.flow for the convention) that is exactly
    zero outside the mask, so hair, background and neck cannot move.
 3. `warp_face` remaps the photo with that flow (only inside the mask's bounding box; every pixel
-   outside it is copied), reports fold-over (Jacobian determinant <= 0), where the lips were parted
-   composites a synthesised mouth interior (editor.mouth), and over eyes it closed paints a lash
-   line (editor.eyelids).
+   outside it is copied) and reports fold-over (Jacobian determinant <= 0). What a warp cannot make
+   (a mouth interior where the lips part, folds and wrinkles, a lash line over closed eyes) is the
+   completion stage's job (`editor.completion`), which every flow backend runs on the result.
 
 Landmarks are MediaPipe FaceLandmarker's 478 points in image pixels, (478, 2) or (478, 3) (z ignored).
 """
@@ -31,11 +31,9 @@ import cv2
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from editor.eyelids import LidConfig, paint_closed_lids
 from editor.flow import jacobian_determinant
 from editor.interpolants import ThinPlateSpline, piecewise_affine
 from editor.landmark_indices import NUM_LANDMARKS, FaceMeshIndices, as_array, face_mesh_indices
-from editor.mouth import MouthConfig, synthesize_mouth_interior
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +65,6 @@ class WarpConfig:
     lid_min_gap: float = 0.04  # facing eyelid points stay this far apart (fraction of eye width)
     pin_irises: bool = True  # keep the iris centres 468/473 still (while inside the eye opening)
     untangle: bool = True  # pull points of folded face-mesh triangles back toward the source (`untangle`)
-    mouth: MouthConfig | None = field(default_factory=MouthConfig)  # None: no mouth-interior synthesis
-    lids: LidConfig | None = field(default_factory=LidConfig)  # None: no lash line over closed eyes
 
     def __post_init__(self) -> None:
         if self.grid_step is not None and self.grid_step < 1:
@@ -91,10 +87,10 @@ class WarpResult:
     mask: np.ndarray  # (H, W) float32 in [0, 1]: the feathered face mask the flow was multiplied by
     target: np.ndarray  # (478, 2) float64 target landmarks after `apply_safety`
     fold_fraction: float  # fraction of the face (mask > 0.01) that folds over (Jacobian det <= 0) and shows;
-    #   folds under the synthesised mouth interior (a closed seam stretched open) are painted, not counted
+    #   folds inside a mouth opening the warp enlarged (a closed seam stretched open) are not counted:
+    #   the completion stage paints a mouth interior there
     min_jacobian: float  # smallest Jacobian determinant there (1 = unchanged, < 1 stretched, <= 0 folded)
-    raw_fold_fraction: float  # the same counting the painted-over mouth gap too
-    mouth_alpha: np.ndarray | None  # (H, W) float32 opacity of the synthesised mouth interior, or None
+    raw_fold_fraction: float  # the same counting the enlarged mouth opening too
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage and "total"
 
     @property
@@ -595,20 +591,14 @@ def warp_face(
     out[region] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     lap("remap")
 
-    mouth_alpha = None
-    if config.mouth is not None:
-        out, mouth_alpha = synthesize_mouth_interior(out, src, safe, flow, config.mouth)
-    if config.lids is not None:
-        out, _ = paint_closed_lids(out, image, src, safe, config.lids)
-    lap("mouth")
-
     # Fold check on the flow actually used, every other pixel (the fine regions hold 2 px detail).
     det = jacobian_determinant(flow[region][::2, ::2], spacing=2.0)
     face = mask[region][::2, ::2] > 0.01
     area = max(int(face.sum()), 1)
     raw_folds = float((det[face] <= 0).sum() / area)
-    if mouth_alpha is not None:
-        face &= mouth_alpha[region][::2, ::2] < 0.02  # painted over, soft edge included
+    opening = _enlarged_opening(src, safe, coarse.roi, image.shape[:2])
+    if opening is not None:
+        face &= ~opening[::2, ::2]
     folds = float((det[face] <= 0).sum() / area)
     min_det = float(det[face].min()) if face.any() else 1.0
     if folds > 0:
@@ -623,6 +613,19 @@ def warp_face(
         fold_fraction=folds,
         min_jacobian=min_det,
         raw_fold_fraction=raw_folds,
-        mouth_alpha=mouth_alpha,
         timings=timings,
     )
+
+
+def _enlarged_opening(
+    source: np.ndarray, target: np.ndarray, roi: tuple[int, int, int, int], shape: tuple[int, int]
+) -> np.ndarray | None:
+    """(h, w) bool over `roi`: the target mouth opening (grown 2 px) when the warp enlarged it, else None."""
+    loop = as_array(face_mesh_indices().inner_lip_loop)
+    area_s, area_t = (abs(cv2.contourArea(p[loop].astype(np.float32))) for p in (source, target))
+    if area_t <= area_s:
+        return None
+    x0, y0, x1, y1 = roi
+    canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(canvas, [np.round(target[loop] - [x0, y0]).astype(np.int32)], 1)
+    return cv2.dilate(canvas, np.ones((5, 5), np.uint8)).astype(bool)

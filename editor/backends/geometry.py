@@ -3,8 +3,10 @@
 No trained network: each request becomes ARKit blendshape weights (`editor.geometry.prototypes`), the
 weights of all requests are summed (composition in blendshape space), the blendshape basis turns them
 into target positions of the face's 478 landmarks (`editor.geometry.motion`), and the photo's own pixels
-are moved there by a feathered thin-plate-spline warp at full resolution (`editor.warp`). It is the
-baseline every learnt backend must beat and the generator of synthetic training pairs.
+are moved there by a feathered thin-plate-spline warp at full resolution (`editor.warp`); the shared
+completion stage (`editor.completion`) then adds what a warp cannot make: a real mouth interior where
+the lips part, the shading of folds and wrinkles, a lash line over closed eyes. It is the baseline
+every learnt backend must beat and the generator of synthetic training pairs.
 
 Signed strength: positive adds the expression; negative suppresses one already present, by the amount
 FaceLandmarker measures on the photo (you cannot remove a smile that is not there). ``neutral`` removes
@@ -23,13 +25,14 @@ import numpy as np
 
 from editor import vocabulary as vocab
 from editor.backends.base import BackendEdit
+from editor.completion import CompletionStage
 from editor.face import Face
 from editor.geometry.basis import BlendshapeBasis, load_basis
 from editor.geometry.motion import target_landmarks
 from editor.geometry.prototypes import PROTOTYPES, prototype
 from editor.landmark_indices import face_mesh_indices
 from editor.requests import EditRequest
-from editor.warp import WarpConfig, warp_face
+from editor.warp import WarpConfig, WarpResult, warp_face
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +54,16 @@ class GeometryBackend:
 
     name = "geometry"
 
-    def __init__(self, *, basis: BlendshapeBasis | None = None, config: WarpConfig | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        basis: BlendshapeBasis | None = None,
+        config: WarpConfig | None = None,
+        completion: CompletionStage | None = None,
+    ) -> None:
         self.basis = basis or load_basis()
         self.config = config or WarpConfig()
+        self.completion = completion or CompletionStage()
         self._basis_eye_opening = _eye_opening(self.basis.neutral)
 
     def supports(self, attribute: str) -> bool:
@@ -114,29 +124,60 @@ class GeometryBackend:
                 )
         config = self.warp_config_for(face)
         target = target_landmarks(face.landmarks, weights, self.basis)
-        result = warp_face(image, face.landmarks, target, config)
+        result, completed = self.render(
+            image, face.landmarks, target, config, smile=self.smile_level(weights)
+        )
         if result.folded:
             notes.append(
                 f"Part of the face folded over in the warp ({result.fold_fraction:.1%}); "
                 "try a lower strength."
             )
-        frames = self._frames(image, face, target, config, steps, preview_side)
+        frames = self._frames(image, face, requests, scale, target, config, steps, preview_side)
         elapsed = time.perf_counter() - started
         return BackendEdit(
-            image=result.image,
+            image=completed,
             frames=frames,
             notes=tuple(notes),
             diagnostics={
                 "fold_fraction": result.fold_fraction,
                 "min_jacobian": result.min_jacobian,
+                "warp_ms": result.timings.get("total", 0.0),
+                "completion_ms": 1000 * elapsed - result.timings.get("total", 0.0)
+                if steps == 0
+                else float("nan"),
                 "ms": 1000 * elapsed,
             },
         )
+
+    def render(
+        self,
+        image: np.ndarray,
+        source: np.ndarray,
+        target: np.ndarray,
+        config: WarpConfig,
+        *,
+        smile: float = 0.0,
+    ) -> tuple[WarpResult, np.ndarray]:
+        """Warp ``image`` from ``source`` to ``target`` landmarks and complete it: (warp, completed image)."""
+        result = warp_face(image, source, target, config)
+        completed = self.completion.complete(
+            result.image, image, source, result.target, result.flow, result.mask, smile=smile
+        )
+        return result, completed.image
+
+    def smile_level(self, weights: Mapping[str, float]) -> float:
+        """How much of a typical real smile ``weights`` hold (1 = happy at strength 1; negative: removed)."""
+        reference = prototype("happy")
+        names = [n for n in reference if n.startswith("mouthSmile")]
+        typical = sum(reference[n] for n in names)
+        return float(sum(weights.get(n, 0.0) for n in names) / typical) if typical > 0 else 0.0
 
     def _frames(
         self,
         image: np.ndarray,
         face: Face,
+        requests: Sequence[EditRequest],
+        scale: float,
         target: np.ndarray,
         config: WarpConfig,
         steps: int,
@@ -156,9 +197,13 @@ class GeometryBackend:
         )
         source = face.landmarks[:, :2] * factor
         motion = (target[:, :2] - face.landmarks[:, :2]) * factor
+        smile = self.smile_level(self.weights(face, requests, scale))
         frames = []
         for i in range(1, steps + 1):
-            frames.append(warp_face(small, source, source + motion * (i / steps), config).image)
+            fraction = i / steps
+            frames.append(
+                self.render(small, source, source + motion * fraction, config, smile=smile * fraction)[1]
+            )
         return tuple(frames)
 
     def warp_config_for(self, face: Face) -> WarpConfig:

@@ -1,0 +1,244 @@
+"""Expression detail a warp cannot make: the shading of folds, bulges and wrinkles.
+
+Two sources, both derived, neither painted by hand:
+
+- **Real smiles** (data). The mean log-luminance ratio of real smiling / neutral photos of the same
+  people in the canonical frame (an expression ratio image, Liu, Shan & Zhang, SIGGRAPH 2001): the
+  nasolabial folds, cheek highlights and bulges, lower-lid bulges and crow's feet of a real smile.
+  Split into a cheek map and an eye map; applied in proportion to the edit's smile (AU12 / AU6).
+- **Skin compression** (geometry). Where the warp compresses skin (the flow's Jacobian), skin buckles
+  into furrows that run across the compression: a brow raise compresses the forehead vertically
+  (horizontal forehead lines), a brow lowerer pulls the inner brows together (vertical lines between
+  them), a nose wrinkle compresses the nose bridge. Furrows are laid out in the
+  person's own skin coordinates (they sit at fixed places on the skin and deepen as it compresses),
+  spaced in proportion to the face's size, irregular through a fixed noise field, and allowed only in
+  the regions where these folds form.
+
+Everything is a per-pixel luminance gain (log shading) applied inside the face mask; nothing outside
+the face changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from editor.completion import frame
+from editor.landmark_indices import as_array, face_mesh_indices
+
+DETAIL_FILE = "smile_detail.npz"
+
+#: MediaPipe eyebrow points (subject's right, left), upper and lower edges.
+RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
+LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
+FOREHEAD = 151  # mid-forehead
+NOSE_BRIDGE = 6  # between the eyes, on the nose
+NOSE_MID = 197
+
+
+@dataclass(frozen=True)
+class DetailConfig:
+    """How strongly detail is added. Lengths are in interocular units (eye centre to eye centre)."""
+
+    smile_gain: float = 1.0  # multiplies the real smile's mean shading change at smile level 1
+    smile_limit: float = 1.4  # the smile level saturates here (strength 2 is not twice the folds)
+    wrinkle_gain: float = 1.2  # log-luminance depth of a furrow per unit of skin compression
+    wrinkle_limit: float = 0.35  # compression saturates here (a furrow cannot darken without end)
+    forehead_spacing: float = 0.16  # furrow spacing on the forehead
+    glabella_spacing: float = 0.09  # between the brows
+    nose_spacing: float = 0.06  # across the nose bridge
+    furrow_width: float = 5.0  # exponent of the furrow profile: larger = thinner dark lines
+
+
+# --------------------------------------------------------------------------------------- regions
+
+
+def _polygon_mask(points: np.ndarray, size: int = frame.FRAME_SIZE) -> np.ndarray:
+    canvas = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(canvas, [np.round(points).astype(np.int32)], 1)
+    return canvas.astype(np.float32)
+
+
+def _disc(centre: np.ndarray, radii: tuple[float, float], size: int = frame.FRAME_SIZE) -> np.ndarray:
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    d = ((xs - centre[0]) / radii[0]) ** 2 + ((ys - centre[1]) / radii[1]) ** 2
+    return np.exp(-0.5 * d * 4.0).astype(np.float32)  # ~0 beyond the radii
+
+
+def _unit(shape: np.ndarray) -> float:
+    return frame.interocular(shape)
+
+
+def detail_support(shape: np.ndarray) -> np.ndarray:
+    """(S, S) float32 0..1: skin of the canonical face where detail may go (no lips, eyes, brow hair)."""
+    idx = face_mesh_indices()
+    unit = _unit(shape)
+    oval = shape[as_array(idx.face_oval)]
+    centre = oval.mean(axis=0)
+    face = _polygon_mask(centre + 0.96 * (oval - centre))
+    holes = np.zeros_like(face)
+    lips = shape[as_array(idx.outer_lip_upper + tuple(reversed(idx.outer_lip_lower[1:-1])))]
+    holes = np.maximum(holes, _polygon_mask(lips))
+    for side in ("right", "left"):
+        holes = np.maximum(holes, _polygon_mask(shape[as_array(idx.eye_loop(side))]))
+    for brow in (RIGHT_BROW, LEFT_BROW):
+        holes = np.maximum(holes, _polygon_mask(shape[list(brow)]))
+    grow = max(int(round(0.03 * unit)), 1)
+    holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    support = face * (1.0 - holes)
+    return cv2.GaussianBlur(support, (0, 0), 0.02 * unit)
+
+
+def reference_region(shape: np.ndarray) -> np.ndarray:
+    """(S, S) bool: forehead and nose bridge, which a smile barely changes (exposure reference)."""
+    unit = _unit(shape)
+    region = np.maximum(
+        _disc(shape[FOREHEAD], (0.3 * unit, 0.15 * unit)), _disc(shape[NOSE_BRIDGE], (0.1 * unit, 0.1 * unit))
+    )
+    return region > 0.5
+
+
+def eye_region(shape: np.ndarray) -> np.ndarray:
+    """(S, S) float32 0..1: lower lids, the outer eye corners (crow's feet) and the skin just below."""
+    unit = _unit(shape)
+    region = np.zeros((frame.FRAME_SIZE, frame.FRAME_SIZE), np.float32)
+    for centre, outward in zip(frame.eye_centres(shape), (-1.0, 1.0), strict=True):
+        region = np.maximum(
+            region, _disc(centre + unit * np.array([0.08 * outward, 0.06]), (0.42 * unit, 0.26 * unit))
+        )
+    return region
+
+
+def wrinkle_regions(shape: np.ndarray) -> np.ndarray:
+    """(S, S, 3) float32 0..1: where forehead, glabella and nose-bridge furrows can form."""
+    unit = _unit(shape)
+    brows = np.vstack([shape[list(RIGHT_BROW)], shape[list(LEFT_BROW)]])
+    brow_top = brows[:, 1].min()
+    oval = shape[as_array(face_mesh_indices().face_oval)]
+    top = oval[:, 1].min()
+    forehead = _disc(
+        np.array([shape[FOREHEAD][0], 0.5 * (top + brow_top) + 0.02 * unit]), (0.75 * unit, 0.4 * unit)
+    )
+    inner_brows = 0.5 * (shape[107] + shape[336])
+    glabella = _disc(inner_brows + np.array([0.0, 0.02 * unit]), (0.14 * unit, 0.22 * unit))
+    nose = _disc(0.5 * (shape[NOSE_BRIDGE] + shape[NOSE_MID]), (0.16 * unit, 0.16 * unit))
+    support = detail_support(shape)
+    return np.stack([forehead, glabella, nose], axis=-1) * support[..., None]
+
+
+# --------------------------------------------------------------------------------------- assets
+
+
+@dataclass(frozen=True)
+class DetailMaps:
+    """The canonical-frame maps, stacked for one remap.
+
+    Attributes:
+        shape: (478, 2) float32 the canonical (mean neutral) face shape, frame pixels.
+        maps: (S, S, 5) float32: smile cheeks, smile eyes (log luminance ratios at smile level 1),
+            then the forehead, glabella and nose-bridge furrow regions (0..1).
+    """
+
+    shape: np.ndarray
+    maps: np.ndarray
+
+
+@cache
+def shipped_detail() -> DetailMaps:
+    """The shipped smile detail (editor/data/completion/smile_detail.npz), loaded once per process."""
+    path = Path(str(resources.files("editor") / "data" / "completion" / DETAIL_FILE))
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: rebuild it with `python -m editor.completion.build_assets --data <london>`."
+        )
+    with np.load(path) as data:
+        shape = data["shape"].astype(np.float64)
+        smile = np.stack([data["smile_cheeks"], data["smile_eyes"]], axis=-1).astype(np.float32)
+    return DetailMaps(
+        shape=shape.astype(np.float32), maps=np.concatenate([smile, wrinkle_regions(shape)], axis=-1)
+    )
+
+
+@cache
+def _noise(seed: int = 7, size: int = 24) -> np.ndarray:
+    """(size, size, 2) float32 smooth fixed noise in [-1, 1]: furrow depth and phase irregularity."""
+    rng = np.random.default_rng(seed)
+    field = cv2.GaussianBlur(rng.standard_normal((size, size, 2)).astype(np.float32), (0, 0), 1.2)
+    return np.clip(field / (3 * field.std() + 1e-9), -1, 1)
+
+
+# --------------------------------------------------------------------------------------- shading
+
+
+def saturate(x: np.ndarray | float, limit: float) -> np.ndarray | float:
+    """Smooth saturation: ~x for small x, never beyond +-limit."""
+    return limit * np.tanh(np.asarray(x) / limit)
+
+
+def furrows(
+    flow: np.ndarray,
+    regions: np.ndarray,
+    origin: tuple[int, int],
+    centre: np.ndarray,
+    axes: np.ndarray,
+    unit: float,
+    config: DetailConfig,
+) -> np.ndarray:
+    """(h, w) float32 log shading of compression furrows in a box of the OUTPUT photo.
+
+    Args:
+        flow: (h, w, 2) backward flow in the box (output pixel q shows source q + flow[q]).
+        regions: (h, w, 3) forehead, glabella and nose-bridge furrow regions, in output geometry.
+        origin: (x0, y0) of the box in the photo.
+        centre: (2,) face centre in source pixels; axes: (2, 2) unit vectors across (eye to eye) and down.
+        unit: interocular distance in pixels.
+    """
+    out = np.zeros(flow.shape[:2], np.float32)
+    live = regions.max(axis=-1) > 0.02
+    if not live.any():
+        return out
+    rows, cols = np.flatnonzero(live.any(axis=1)), np.flatnonzero(live.any(axis=0))
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    f = flow[r0:r1, c0:c1]
+    reg = regions[r0:r1, c0:c1]
+    across, down = axes
+    # Directional derivatives of the backward map: |a + (a . grad) flow| > 1 where skin was compressed.
+    gy_x, gx_x = np.gradient(f[..., 0])
+    gy_y, gx_y = np.gradient(f[..., 1])
+
+    def compression(a: np.ndarray) -> np.ndarray:
+        dx = a[0] + a[0] * gx_x + a[1] * gy_x
+        dy = a[1] + a[0] * gx_y + a[1] * gy_y
+        return np.maximum(np.sqrt(dx * dx + dy * dy) - 1.0, 0.0)
+
+    compress_across, compress_down = compression(across), compression(down)
+    ys, xs = np.mgrid[r0:r1, c0:c1].astype(np.float32)
+    src_x = xs + origin[0] + f[..., 0] - centre[0]
+    src_y = ys + origin[1] + f[..., 1] - centre[1]
+    s_across = (src_x * across[0] + src_y * across[1]) / unit  # skin coordinates, interocular units
+    s_down = (src_x * down[0] + src_y * down[1]) / unit
+    noise_size = _noise().shape[0]
+    lookup_x = ((s_across + 1.5) / 3.0 * (noise_size - 1)).astype(np.float32)
+    lookup_y = ((s_down + 1.5) / 3.0 * (noise_size - 1)).astype(np.float32)
+    noise = cv2.remap(_noise(), lookup_x, lookup_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    depth = 0.7 + 0.3 * noise[..., 0]
+    wobble = 0.25 * noise[..., 1]
+
+    def profile(coordinate: np.ndarray, spacing: float) -> np.ndarray:
+        wave = 0.5 * (1.0 + np.cos(2 * math.pi * (coordinate / spacing + wobble)))
+        return wave**config.furrow_width - 0.5**config.furrow_width  # dark furrows, a faint lift between
+
+    forehead, glabella, nose = (reg[..., k] for k in range(3))
+    spacing_down = (
+        forehead * config.forehead_spacing + nose * config.nose_spacing + 1e-6 * config.forehead_spacing
+    ) / (forehead + nose + 1e-6)
+    lines = (forehead + nose) * compress_down * profile(s_down, spacing_down)  # lines across the face
+    lines += glabella * compress_across * profile(s_across, config.glabella_spacing)  # vertical lines
+    out[r0:r1, c0:c1] = -saturate(config.wrinkle_gain * lines * depth, config.wrinkle_limit)
+    return out

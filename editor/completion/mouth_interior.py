@@ -1,0 +1,251 @@
+"""A real mouth interior where a warp parts the lips (after Averbuch-Elor et al., SIGGRAPH Asia 2017).
+
+A warp can only move pixels: when it opens a closed mouth, the gap between the lips is filled by the lip
+seam stretched across it. Here the opening is filled with a real interior from the shipped bank
+(`editor.completion.mouth_bank`): the example whose opening fits best is warped so its inner-lip
+contour lands on the new one (a thin-plate spline between the two contours), its colour is matched to
+this photo's light from the example's OWN lip colour statistics (Poisson cloning tints borrowed teeth
+green-blue: the dark lip boundary drives it), shadowed under the upper lip and toward the corners, and
+composited with a soft edge inside the new opening.
+
+Where the opening is not new, nothing is painted: target pixels whose source was already inside the
+source opening and that the warp does not stretch much keep their real content (the person's own
+teeth); a closed seam stretched open, or real teeth stretched tall, are painted over.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from editor.completion.mouth_bank import (
+    MOUTH_WIDTH,
+    MouthBank,
+    MouthExample,
+    from_lab,
+    inner_lip_loop,
+    lip_ring,
+    mouth_frame,
+    opening_descriptor,
+    to_lab,
+)
+from editor.flow import jacobian_determinant
+
+
+@dataclass(frozen=True)
+class MouthConfig:
+    """When and how the interior is painted. Lengths are fractions of the mouth width (inner corners)."""
+
+    edge_softness: float = 0.012  # Gaussian sigma of the interior's edge
+    stretch_from: float = 0.35  # real interior stretched to 1/0.35 of its area or more is painted over ...
+    stretch_to: float = 0.7  # ... and kept where stretched less than 1/0.7
+    min_area_growth: float = 0.01  # full opacity once the opening grew by this area (fraction of width^2)
+    light_range: tuple[float, float] = (0.3, 2.5)  # bounds of the linear-light gain example -> photo
+    cast_limit: float = 0.15  # white balance: no channel's gain more than this far from their mean
+    lip_shadow: float = 0.3  # darkening right under the upper lip (the lip shades the teeth) ...
+    lip_shadow_depth: float = 0.06  # ... fading over this depth
+    corner_shadow: float = 0.35  # darkening toward the mouth corners (the cheeks shade the cavity)
+    throat_shadow: float = 0.35  # darkening of a cavity opened wider than the example, toward its middle
+    tongue_light: float = 0.6  # the tongue's colour: the example's lip colour times this
+
+
+def _fill(shape: tuple[int, int], polygon: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Anti-aliased (h, w) float32 coverage of a polygon given in photo pixels, in a box at `origin`."""
+    canvas = np.zeros(shape, np.uint8)
+    pts = np.round((polygon - origin) * 16).astype(np.int32)
+    cv2.fillPoly(canvas, [pts], 255, lineType=cv2.LINE_AA, shift=4)
+    return canvas.astype(np.float32) / 255.0
+
+
+def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+    """0 at edge0, 1 at edge1 (either order), smooth in between."""
+    span = edge1 - edge0
+    t = np.clip((x - edge0) / (span if abs(span) > 1e-9 else 1e-9), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def paint_mouth_interior(
+    image: np.ndarray,
+    source: np.ndarray,
+    target: np.ndarray,
+    flow: np.ndarray,
+    bank: MouthBank,
+    config: MouthConfig | None = None,
+    *,
+    sclera: np.ndarray | None = None,
+    exclude: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the part of the mouth opening a warp created with a real interior.
+
+    Args:
+        image: (H, W, 3) uint8 RGB, the ALREADY WARPED photo.
+        source: (478, 2|3) landmarks of the original photo, pixels.
+        target: (478, 2|3) landmarks the warp moved them to (after editor.warp.apply_safety).
+        flow: (H, W, 2) float32 backward flow the photo was warped with.
+        bank: the mouth interiors to choose from.
+        config: MouthConfig.
+        sclera: (3,) CIELAB of the photo's eye whites (`mouth_bank.sclera_lab` of the ORIGINAL photo):
+            the light reference; without it (or when NaN) the lips' lightness stands in.
+        exclude: a bank face_id never to use (the edited person themself, in held-out evaluation).
+    Returns:
+        (image, alpha): the composited (H, W, 3) uint8 photo (a new array) and the (H, W) float32
+        opacity in [0, 1] that was painted (all zero when the target opening is not larger).
+    """
+    config = config or MouthConfig()
+    height, width = image.shape[:2]
+    alpha_full = np.zeros((height, width), np.float32)
+    poly_t, poly_s = inner_lip_loop(target), inner_lip_loop(source)
+    mouth_w = float(np.linalg.norm(poly_t[10] - poly_t[0]))
+    area_t, area_s = (abs(cv2.contourArea(p.astype(np.float32))) for p in (poly_t, poly_s))
+    gate = float(np.clip((area_t - area_s) / (config.min_area_growth * mouth_w * mouth_w + 1e-9), 0.0, 1.0))
+    if gate <= 0.0 or mouth_w < 2.0:
+        return image.copy(), alpha_full
+
+    pad = 0.1 * mouth_w + 4
+    both = np.concatenate([poly_t, poly_s])
+    x0, y0 = (max(int(math.floor(v - pad)), 0) for v in both.min(axis=0))
+    x1 = min(int(math.ceil(both[:, 0].max() + pad)) + 1, width)
+    y1 = min(int(math.ceil(both[:, 1].max() + pad)) + 1, height)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return image.copy(), alpha_full
+    box = (y1 - y0, x1 - x0)
+    origin = np.array([x0, y0], np.float64)
+    region = (slice(y0, y1), slice(x0, x1))
+
+    # Where to paint: inside the target opening, softly, except where real interior maps back unstretched.
+    sigma = max(config.edge_softness * mouth_w, 0.5)
+    k = 2 * math.ceil(2 * sigma) + 1
+    inside_t = cv2.GaussianBlur(_fill(box, poly_t, origin), (k, k), sigma)
+    map_x = flow[region][..., 0] + np.arange(box[1], dtype=np.float32)[None, :]
+    map_y = flow[region][..., 1] + np.arange(box[0], dtype=np.float32)[:, None]
+    real = cv2.remap(
+        _fill(box, poly_s, origin), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
+    unstretched = _smoothstep(config.stretch_from, config.stretch_to, jacobian_determinant(flow[region]))
+    real = cv2.GaussianBlur(real * unstretched, (k, k), sigma)
+    alpha = gate * inside_t * (1.0 - real)
+    if not (alpha > 1e-3).any():
+        return image.copy(), alpha_full
+
+    # Which example: the one whose opening (in the mouth frame) looks most like the new one.
+    matrix = mouth_frame(target)
+    loop_frame = poly_t @ matrix[:, :2].T + matrix[:, 2]
+    patch = image[region].astype(np.float32)
+    ring = lip_ring(box, target, origin)
+    lab_patch = to_lab(patch)
+    lip_lab = lab_patch[ring].mean(axis=0) if ring.sum() > 8 else lab_patch.reshape(-1, 3).mean(axis=0)
+    example = bank.choose(opening_descriptor(loop_frame), float(lip_lab[0]), exclude=exclude)
+
+    # Warp it in, column by column of the mouth frame (corners coincide there): an opening no taller
+    # than the example's squeezes it; a taller one keeps the upper teeth under the upper lip and the
+    # lower teeth on the lower lip at their own size and opens a dark cavity between them.
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    in_frame = np.stack([xs.ravel(), ys.ravel()], axis=1) @ matrix[:, :2].T + matrix[:, 2]
+    fx, fy = in_frame[:, 0], in_frame[:, 1]
+    top_t, bottom_t = _chains(loop_frame, fx)
+    top_e, bottom_e = _chains(example.loop.astype(np.float64), fx)
+    gap_t = np.maximum(bottom_t - top_t, 1e-3)
+    gap_e = np.maximum(bottom_e - top_e, 1e-3)
+    below_top = fy - top_t  # depth under the target's upper lip
+    above_bottom = bottom_t - fy
+    squeezed = top_e + below_top * gap_e / gap_t
+    half = 0.5 * gap_e
+    source_y = np.where(
+        gap_t <= gap_e,
+        squeezed,
+        np.where(
+            below_top < half,
+            top_e + below_top,
+            np.where(above_bottom < half, bottom_e - above_bottom, top_e + half),
+        ),
+    )
+    into_cavity = np.minimum(below_top, above_bottom) - half  # > 0 in the opened band, frame pixels
+    cavity_depth = np.clip(into_cavity, 0, None) / np.maximum(gap_t - gap_e, 1e-3)
+    sample_x = fx.reshape(box).astype(np.float32)
+    sample_y = source_y.reshape(box).astype(np.float32)
+    borrowed = cv2.remap(example.crop, sample_x, sample_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    borrowed = borrowed.astype(np.float32)
+    cavity = _smoothstep(0.0, 0.03 * MOUTH_WIDTH, into_cavity.reshape(box))[..., None]
+    # The opened cavity: dark under the upper teeth, a dimly lit tongue toward the lower lip.
+    down_cavity = np.clip((below_top - half) / np.maximum(gap_t - 2 * half, 1e-3), 0, 1).reshape(box)
+    tongue = np.asarray(example.lip_rgb, np.float32) * config.tongue_light
+    dark = _darkest_colour(example)
+    inside_colour = dark + (tongue - dark) * _smoothstep(0.3, 1.0, down_cavity)[..., None]
+    borrowed = borrowed * (1 - cavity) + inside_colour * cavity
+
+    # Light: the example's eye whites -> this photo's, per channel in linear light (von Kries: exposure
+    # and white balance, not skin tone); the lips' luminance stands in where no eye white was measured.
+    if sclera is not None and np.isfinite(sclera).all() and np.isfinite(example.sclera_lab).all():
+        ours, theirs = _linear(_lab_rgb(sclera)), _linear(_lab_rgb(example.sclera_lab))
+        gains = ours / np.maximum(theirs, 1e-4)
+        mean_gain = float(gains.mean())
+        gains = np.clip(gains, mean_gain * (1 - config.cast_limit), mean_gain * (1 + config.cast_limit))
+    else:
+        ours, theirs = _linear(_lab_rgb(lip_lab)), _linear(example.lip_rgb)
+        gains = np.full(3, _luma(ours) / max(_luma(theirs), 1e-4))
+    gains = np.clip(gains, *config.light_range)
+    lab = to_lab(_srgb(_linear(borrowed) * gains.astype(np.float32)))
+
+    # Shade: under the upper lip, toward the corners, and into the throat where the cavity was opened.
+    depth = below_top.reshape(box) / MOUTH_WIDTH  # below the upper lip, mouth widths
+    across = np.clip(
+        (in_frame[:, 0].reshape(box) - loop_frame[0, 0]) / max(loop_frame[10, 0] - loop_frame[0, 0], 1e-6),
+        0,
+        1,
+    )
+    shade = 1.0 - config.lip_shadow * np.exp(-np.maximum(depth, 0.0) / config.lip_shadow_depth)
+    shade *= 1.0 - config.corner_shadow * (1.0 - np.sin(np.pi * across)) ** 2
+    shade *= 1.0 - config.throat_shadow * _smoothstep(0.0, 1.0, 2.0 * cavity_depth.reshape(box))
+    lab[..., 0] *= shade
+    colour = from_lab(np.clip(lab, [0, -127, -127], [100, 127, 127]))
+
+    a = alpha[..., None]
+    out = image.copy()
+    out[region] = np.clip(patch * (1 - a) + colour * a + 0.5, 0, 255).astype(np.uint8)
+    alpha_full[region] = alpha
+    return out, alpha_full
+
+
+def _chains(loop: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The upper and lower inner-lip edges of a mouth-frame loop (20, 2), at abscissae `x`."""
+    upper = loop[:11]
+    lower = np.vstack([loop[:1], loop[11:][::-1], loop[10:11]])
+    order_u, order_l = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
+    return (
+        np.interp(x, upper[order_u, 0], upper[order_u, 1]),
+        np.interp(x, lower[order_l, 0], lower[order_l, 1]),
+    )
+
+
+def _darkest_colour(example: MouthExample) -> np.ndarray:
+    """(3,) float32 mean RGB of the darkest tenth of an example's interior: its cavity's colour."""
+    mask = np.zeros(example.crop.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(example.loop).astype(np.int32)], 1)
+    pixels = example.crop[mask.astype(bool)].astype(np.float32)
+    if len(pixels) < 10:
+        return np.array([40.0, 20.0, 20.0], np.float32)
+    luma = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
+    return pixels[luma <= np.percentile(luma, 15)].mean(axis=0)
+
+
+def _lab_rgb(lab: np.ndarray) -> np.ndarray:
+    return from_lab(np.asarray(lab, np.float32).reshape(1, 1, 3)).reshape(3)
+
+
+def _linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB 0..255 -> linear light 0..1."""
+    c = np.clip(np.asarray(rgb, np.float32) / 255.0, 0.0, 1.0)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _srgb(linear: np.ndarray) -> np.ndarray:
+    """linear light 0..1 -> sRGB 0..255 (float32, clipped)."""
+    c = np.clip(linear, 0.0, 1.0)
+    return (255.0 * np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)).astype(np.float32)
+
+
+def _luma(rgb_linear: np.ndarray) -> float:
+    return float(np.asarray(rgb_linear) @ np.array([0.2126, 0.7152, 0.0722]))

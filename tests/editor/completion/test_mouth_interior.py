@@ -1,0 +1,80 @@
+"""A real mouth interior where the warp parts the lips: only there, lit like the photo, never blue."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from synthetic_faces import IDX, inside, open_mouth_target, skin_image, synthetic_landmarks
+
+from editor.completion.mouth_bank import MouthBank, sclera_lab, shipped_bank
+from editor.completion.mouth_interior import paint_mouth_interior
+from editor.landmark_indices import as_array
+from editor.warp import apply_safety, dense_backward_flow, warp_face
+
+
+def test_an_opened_mouth_gets_teeth_and_a_dark_cavity_only_inside_the_lips(face_points):
+    image = skin_image(face_points)
+    target = open_mouth_target(face_points, 24.0)
+    warped = warp_face(image, face_points, target)
+    painted, alpha = paint_mouth_interior(
+        warped.image, face_points, warped.target, warped.flow, shipped_bank()
+    )
+    polygon = warped.target[as_array(IDX.inner_lip_loop)]
+    opening = inside(polygon, image.shape[:2]).astype(np.uint8)
+    near = cv2.dilate(opening, np.ones((9, 9), np.uint8)).astype(bool)
+    changed = np.any(painted != warped.image, axis=-1)
+    assert changed.any() and not changed[~near].any()
+    assert not alpha[~near].any()
+    core = opening.astype(bool) & (alpha > 0.9)
+    assert core.sum() > 200
+    pixels = painted[core].astype(float)
+    lightness = pixels.mean(axis=1)
+    lip_lightness = image[inside(face_points[as_array(IDX.outer_lip_upper)], image.shape[:2])].mean()
+    assert np.percentile(lightness, 95) > 0.9 * lip_lightness  # teeth: as light as the lips or lighter
+    assert np.percentile(lightness, 10) < 0.65 * lip_lightness  # and a dark cavity
+    r, g, b = pixels.mean(axis=0)
+    assert r >= b and g >= 0.8 * b  # warm like real teeth and gums, not the old grey-blue band
+
+
+def test_nothing_is_painted_when_the_lips_do_not_part(face_points):
+    target = face_points.copy()
+    target[as_array(IDX.outer_lip_upper + IDX.outer_lip_lower), 0] *= 1.02  # widen without opening
+    image = skin_image(face_points)
+    warped = warp_face(image, face_points, target)
+    painted, alpha = paint_mouth_interior(
+        warped.image, face_points, warped.target, warped.flow, shipped_bank()
+    )
+    assert not alpha.any()
+    np.testing.assert_array_equal(painted, warped.image)
+
+
+def test_real_interior_that_is_only_moved_is_kept():
+    """A mouth already open and translated, not stretched, keeps its own pixels (the person's teeth)."""
+    pts = synthetic_landmarks(lip_gap=14.0)
+    image = skin_image(pts)
+    target = pts.copy()
+    near = np.linalg.norm(pts - pts[13:15].mean(axis=0), axis=1) < 50
+    target[near, 1] += 3.0
+    flow, _ = dense_backward_flow(pts, target, image.shape[:2])
+    _, alpha = paint_mouth_interior(image, pts, apply_safety(pts, target), flow, shipped_bank())
+    assert alpha.max() < 0.05
+
+
+def test_the_interior_follows_the_photo_light_read_off_the_eye_whites(face_points):
+    """The same opening in a darker photo gets a darker interior: the light comes from the sclera."""
+    target = open_mouth_target(face_points, 24.0)
+    one_example = MouthBank(shipped_bank().examples[:1])  # only the light differs between the two
+    results = []
+    for gain in (0.8, 0.45):
+        image = np.clip(skin_image(face_points).astype(float) * gain, 0, 255).astype(np.uint8)
+        warped = warp_face(image, face_points, target)
+        painted, alpha = paint_mouth_interior(
+            warped.image,
+            face_points,
+            warped.target,
+            warped.flow,
+            one_example,
+            sclera=sclera_lab(image, face_points),
+        )
+        results.append(painted[alpha > 0.9].mean())
+    assert results[1] < 0.8 * results[0]

@@ -1,0 +1,104 @@
+"""The completion stage end to end on synthetic faces: smile shading, compression furrows, lash lines."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from synthetic_faces import IDX, inside, skin_image, synthetic_landmarks, textured_image
+
+from editor.completion import CompletionConfig, CompletionStage
+from editor.landmark_indices import as_array
+from editor.warp import face_polygon, warp_face
+
+RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
+LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
+
+
+def complete(image, source, target, stage=None, **kwargs):
+    warped = warp_face(image, source, target)
+    stage = stage or CompletionStage()
+    return warped, stage.complete(
+        warped.image, image, source, warped.target, warped.flow, warped.mask, **kwargs
+    )
+
+
+def test_nothing_changes_without_motion_or_smile(face_points):
+    image = skin_image(face_points)
+    _, done = complete(image, face_points, face_points)
+    np.testing.assert_array_equal(done.image, image)
+    assert not done.shading.any() and not done.mouth_alpha.any()
+
+
+def test_smile_shading_deepens_the_folds_scales_with_strength_and_stays_on_the_face(face_points):
+    image = skin_image(face_points)
+    shading = {s: complete(image, face_points, face_points, smile=s)[1].shading for s in (-1.0, 0.3, 1.0)}
+    face = inside(face_polygon(face_points), image.shape[:2])
+    assert not shading[1.0][~inside(face_polygon(face_points, 1.3), image.shape[:2])].any()
+    # Beside the nose wings, toward the mouth corners: the nasolabial folds darken.
+    folds = np.zeros(image.shape[:2], bool)
+    for wing, corner in ((129, 61), (358, 291)):
+        a, b = face_points[wing], face_points[corner]
+        for t in np.linspace(0.2, 0.8, 7):
+            x, y = np.round(a + t * (b - a)).astype(int)
+            folds[y - 2 : y + 3, x - 2 : x + 3] = True
+    assert shading[1.0][folds].mean() < -0.01
+    assert abs(shading[0.3][face]).mean() < 0.5 * abs(shading[1.0][face]).mean()
+    np.testing.assert_allclose(shading[-1.0], -shading[1.0], atol=1e-5)  # taking a smile away
+
+
+def brow_raise(points: np.ndarray, lift: float) -> np.ndarray:
+    target = points.copy()
+    target[list(RIGHT_BROW + LEFT_BROW), 1] -= lift
+    return target
+
+
+def forehead_band(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    brows = points[list(RIGHT_BROW + LEFT_BROW)]
+    top = points[as_array(IDX.face_oval)][:, 1].min()
+    band = np.zeros(shape, bool)
+    x0, x1 = int(brows[:, 0].min()), int(brows[:, 0].max())
+    band[int(top + 4) : int(brows[:, 1].min() - 8), x0:x1] = True
+    return band
+
+
+def test_a_brow_raise_lines_the_forehead_and_a_translation_does_not(face_points):
+    image = skin_image(face_points)
+    band = forehead_band(face_points, image.shape[:2])
+    _, raised = complete(image, face_points, brow_raise(face_points, 8.0))
+    profile = raised.shading[band].reshape(-1)
+    assert profile.min() < -0.04  # dark furrows ...
+    rows = raised.shading[band.any(axis=1)][:, band.any(axis=0)].mean(axis=1)
+    assert np.ptp(rows) > 0.02  # ... that vary down the forehead: lines across it
+    _, moved = complete(image, face_points, face_points + [3.0, -2.0])  # the whole face moves, rigidly
+    assert moved.shading[band].min() > -0.01
+
+
+def test_closed_eyes_get_a_dark_lash_line_only_along_the_slit():
+    pts = synthetic_landmarks()
+    image = textured_image()
+    image[...] = np.clip(image.astype(int) + 60, 0, 255).astype(np.uint8)  # light skin
+    for side in ("right", "left"):  # dark lashes along each upper lid
+        upper = pts[as_array(IDX.right_eye_upper if side == "right" else IDX.left_eye_upper)]
+        cv2.polylines(image, [np.round(upper).astype(np.int32)], False, (20, 15, 10), 2)
+    target = pts.copy()
+    for upper, lower in (
+        (IDX.right_eye_upper, IDX.right_eye_lower),
+        (IDX.left_eye_upper, IDX.left_eye_lower),
+    ):
+        target[as_array(upper[1:-1]), 1] = pts[as_array(lower[1:-1]), 1]  # lids meet (clamped to a slit)
+    no_detail = CompletionConfig(detail=None)
+    warped, closed = complete(image, pts, target, CompletionStage(no_detail))
+    _, plain = complete(image, pts, target, CompletionStage(CompletionConfig(detail=None, lids=None)))
+    changed = np.any(closed.image != plain.image, axis=-1)
+    slits = np.zeros(image.shape[:2], np.uint8)
+    for side in ("right", "left"):
+        slits |= inside(warped.target[as_array(IDX.eye_loop(side))], image.shape[:2]).astype(np.uint8)
+    near = cv2.dilate(slits, np.ones((11, 11), np.uint8)).astype(bool)
+    assert changed.any() and not changed[~near].any()
+    assert closed.image[changed].mean() < plain.image[changed].mean() - 20  # darker: lash colour
+    half_open = pts.copy()
+    half_open[as_array(IDX.left_eye_upper[1:-1]), 1] += 2.0  # a slight squint: nothing painted
+    np.testing.assert_array_equal(
+        complete(image, pts, half_open, CompletionStage(no_detail))[1].image,
+        complete(image, pts, half_open, CompletionStage(CompletionConfig(detail=None, lids=None)))[1].image,
+    )
