@@ -34,6 +34,13 @@ OUTER_UPPER_LIP_MID = 0  # top of the upper lip (cupid's bow centre)
 OUTER_LOWER_LIP_MID = 17  # bottom of the lower lip
 RIGHT_EYE_CORNERS = (33, 133)  # outer, inner corner of the subject's right eye
 LEFT_EYE_CORNERS = (263, 362)  # outer, inner corner of the subject's left eye
+#: Eyebrows (MediaPipe's FACE_LANDMARKS_*_EYEBROW points), each row from the outer end to the inner end.
+RIGHT_BROW_UPPER = (70, 63, 105, 66, 107)
+RIGHT_BROW_LOWER = (46, 53, 52, 65, 55)
+LEFT_BROW_UPPER = (300, 293, 334, 296, 336)
+LEFT_BROW_LOWER = (276, 283, 282, 295, 285)
+RIGHT_BROW = RIGHT_BROW_UPPER + RIGHT_BROW_LOWER
+LEFT_BROW = LEFT_BROW_UPPER + LEFT_BROW_LOWER
 RIGHT_UPPER_LID_MID = 159  # top of the subject's right eye opening
 LEFT_UPPER_LID_MID = 386  # top of the subject's left eye opening
 RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE = IRIS_CENTERS  # 468, 473

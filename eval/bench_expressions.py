@@ -55,19 +55,10 @@ from editor.face import Face
 from editor.geometry.calibrate_happy import align_to, inter_iris, smile_error
 from editor.images import load_image, save_image
 from editor.requests import EditRequest
-from eval.metrics.emotion import EMOTION_LABELS, shared_classifier
+from eval.metrics.emotion import EMOTION_CLASSES, EMOTION_LABELS, shared_classifier
 
 logger = logging.getLogger(__name__)
 
-#: Vocabulary attribute -> the classifier's class name.
-EMOTION_CLASSES: dict[str, str] = {
-    "happy": "happy",
-    "sad": "sad",
-    "angry": "angry",
-    "surprised": "surprise",
-    "fearful": "fear",
-    "disgusted": "disgust",
-}
 #: Landmarks averaged for the targeted motion: the ones that moved most.
 TOP_MOVED = 40
 #: Face box enlargement of the LPIPS crop, and its side.

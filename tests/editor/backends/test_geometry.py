@@ -46,5 +46,20 @@ def test_requests_compose_in_blendshape_space(backend, sample_face):
     combined = backend.weights(sample_face, [a, b])
     separate = {**backend.weights(sample_face, [a]), **backend.weights(sample_face, [b])}
     assert combined.keys() == separate.keys()
+    assert all(combined[k] == pytest.approx(separate[k]) for k in combined)  # disjoint shapes: just summed
     half = backend.weights(sample_face, [a, b], scale=0.5)
-    assert all(half[k] == pytest.approx(combined[k] / 2) for k in combined)
+    # Saturation is concave: half the request is less than the whole, but at least half of it.
+    assert all(combined[k] / 2 - 1e-9 <= half[k] < combined[k] for k in combined)
+
+
+def test_weights_saturate_toward_anatomical_limits(backend, sample_face):
+    """Strength 2 is a stronger expression than 1, not a doubled one, and never beyond the limits."""
+    from editor.geometry.prototypes import ANATOMICAL_LIMITS, DEFAULT_LIMIT
+
+    one = backend.weights(sample_face, [EditRequest(attribute="angry", strength=1.0)])
+    two = backend.weights(sample_face, [EditRequest(attribute="angry", strength=2.0)])
+    five = backend.weights(sample_face, [EditRequest(attribute="surprised", strength=2.0)] * 3)
+    for name in one:
+        assert one[name] < two[name] < 2 * one[name]
+    for name, weight in five.items():
+        assert weight < ANATOMICAL_LIMITS.get(name, DEFAULT_LIMIT)

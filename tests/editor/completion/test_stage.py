@@ -7,11 +7,9 @@ import numpy as np
 from synthetic_faces import IDX, inside, skin_image, synthetic_landmarks, textured_image
 
 from editor.completion import CompletionConfig, CompletionStage
-from editor.landmark_indices import as_array
+from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array
 from editor.warp import face_polygon, warp_face
 
-RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
-LEFT_BROW = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
 
 
 def complete(image, source, target, stage=None, **kwargs):

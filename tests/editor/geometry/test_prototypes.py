@@ -70,7 +70,11 @@ def test_unknown_attribute_says_which_exist():
 def test_happy_is_calibrated_and_beats_no_edit_on_held_out_people():
     calibration = happy_calibration()
     assert calibration is not None
-    assert prototype("happy") == calibration["fitted_weights"] != facs_weights("happy")
+    assert prototype("happy", calibrated=False) == facs_weights("happy")
+    happy = prototype("happy")
+    scale = prototypes.intensity("happy")
+    for shape, weight in prototypes.happy_recipes()["all_smiles"].items():
+        assert happy[shape] == pytest.approx(weight * scale)  # the all-smiles fit, at its intensity
     errors = calibration["test_error"]
     assert calibration["test_people"] >= 20
     assert errors["fitted"]["mean"] < errors["no_edit"]["mean"] < errors["textbook"]["mean"]
@@ -93,7 +97,7 @@ def test_prototype_motion_directions():
 def test_happy_recipes_side_by_side():
     recipes = prototypes.happy_recipes()
     assert set(recipes) == {"textbook", "closed_lip", "all_smiles"}
-    assert recipes["closed_lip"] == prototype("happy")
+    assert recipes["closed_lip"] == happy_calibration()["fitted_weights"]
     known = set(load_basis().names)
     assert all(set(r) <= known for r in recipes.values())
     lips_apart = {
