@@ -48,9 +48,9 @@ class DetailConfig:
     wrinkle_gain: float = 1.2  # log-luminance depth of a furrow per unit of skin compression
     wrinkle_limit: float = 0.35  # compression saturates here (a furrow cannot darken without end)
     forehead_spacing: float = 0.16  # furrow spacing on the forehead
-    glabella_spacing: float = 0.09  # between the brows
+    glabella_spacing: float = 0.16  # between the brows: two lines, half a spacing either side of the midline
     nose_spacing: float = 0.06  # across the nose bridge
-    furrow_width: float = 5.0  # exponent of the furrow profile: larger = thinner dark lines
+    furrow_width: float = 4.0  # exponent of the furrow profile: larger = thinner dark lines
 
 
 # --------------------------------------------------------------------------------------- regions
@@ -228,8 +228,8 @@ def furrows(
     depth = 0.7 + 0.3 * noise[..., 0]
     wobble = 0.25 * noise[..., 1]
 
-    def profile(coordinate: np.ndarray, spacing: float) -> np.ndarray:
-        wave = 0.5 * (1.0 + np.cos(2 * math.pi * (coordinate / spacing + wobble)))
+    def profile(coordinate: np.ndarray, spacing: float, phase: float = 0.0) -> np.ndarray:
+        wave = 0.5 * (1.0 + np.cos(2 * math.pi * (coordinate / spacing + phase + wobble)))
         return wave**config.furrow_width - 0.5**config.furrow_width  # dark furrows, a faint lift between
 
     forehead, glabella, nose = (reg[..., k] for k in range(3))
@@ -237,6 +237,7 @@ def furrows(
         forehead * config.forehead_spacing + nose * config.nose_spacing + 1e-6 * config.forehead_spacing
     ) / (forehead + nose + 1e-6)
     lines = (forehead + nose) * compress_down * profile(s_down, spacing_down)  # lines across the face
-    lines += glabella * compress_across * profile(s_across, config.glabella_spacing)  # vertical lines
+    # Vertical lines between the brows, symmetric about the midline (none on it).
+    lines += glabella * compress_across * profile(s_across, config.glabella_spacing, phase=0.5)
     out[r0:r1, c0:c1] = -saturate(config.wrinkle_gain * lines * depth, config.wrinkle_limit)
     return out
