@@ -24,7 +24,6 @@ import numpy as np
 from editor.completion.mouth_bank import (
     MOUTH_WIDTH,
     MouthBank,
-    MouthExample,
     from_lab,
     inner_lip_loop,
     lip_ring,
@@ -49,7 +48,8 @@ class MouthConfig:
     lip_shadow_depth: float = 0.06  # ... fading over this depth
     corner_shadow: float = 0.35  # darkening toward the mouth corners (the cheeks shade the cavity)
     throat_shadow: float = 0.35  # darkening of a cavity opened wider than the example, toward its middle
-    tongue_light: float = 0.6  # the tongue's colour: the example's lip colour times this
+    tongue_light: float = 0.7  # the tongue's lightness: the example's lips' L times this
+    cavity_light: float = 0.25  # the cavity's lightness under the upper teeth: the lips' L times this
 
 
 def _fill(shape: tuple[int, int], polygon: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -168,11 +168,13 @@ def paint_mouth_interior(
     sample_y = source_y.reshape(box).astype(np.float32)
     borrowed = cv2.remap(example.crop, sample_x, sample_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     borrowed = borrowed.astype(np.float32)
-    cavity = _smoothstep(0.0, 0.03 * MOUTH_WIDTH, into_cavity.reshape(box))[..., None]
+    cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, into_cavity.reshape(box))[..., None]
     # The opened cavity: dark under the upper teeth, a dimly lit tongue toward the lower lip.
     down_cavity = np.clip((below_top - half) / np.maximum(gap_t - 2 * half, 1e-3), 0, 1).reshape(box)
-    tongue = np.asarray(example.lip_rgb, np.float32) * config.tongue_light
-    dark = _darkest_colour(example)
+    # The mouth's soft tissue shares the lips' hue: darker, at the lips' own chroma (not a grey).
+    tissue = np.asarray(example.lip_lab, np.float32)
+    tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))
+    dark = _lab_rgb(tissue * np.array([config.cavity_light, 1.0, 1.0], np.float32))
     inside_colour = dark + (tongue - dark) * _smoothstep(0.3, 1.0, down_cavity)[..., None]
     borrowed = borrowed * (1 - cavity) + inside_colour * cavity
 
@@ -218,17 +220,6 @@ def _chains(loop: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.interp(x, upper[order_u, 0], upper[order_u, 1]),
         np.interp(x, lower[order_l, 0], lower[order_l, 1]),
     )
-
-
-def _darkest_colour(example: MouthExample) -> np.ndarray:
-    """(3,) float32 mean RGB of the darkest tenth of an example's interior: its cavity's colour."""
-    mask = np.zeros(example.crop.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(example.loop).astype(np.int32)], 1)
-    pixels = example.crop[mask.astype(bool)].astype(np.float32)
-    if len(pixels) < 10:
-        return np.array([40.0, 20.0, 20.0], np.float32)
-    luma = pixels @ np.array([0.299, 0.587, 0.114], np.float32)
-    return pixels[luma <= np.percentile(luma, 15)].mean(axis=0)
 
 
 def _lab_rgb(lab: np.ndarray) -> np.ndarray:

@@ -173,5 +173,3 @@ def plausible_fraction(
         else:
             low = middle
     return max(low, 0.05), full
-
-

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import logging
+import math
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType

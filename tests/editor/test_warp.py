@@ -8,7 +8,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from synthetic_faces import CENTRE, IDX, inside, open_mouth_target, synthetic_landmarks, textured_image
 
 from editor.landmark_indices import as_array
 from editor.warp import (
@@ -20,6 +19,7 @@ from editor.warp import (
     untangle,
     warp_face,
 )
+from synthetic_faces import CENTRE, IDX, inside, open_mouth_target, synthetic_landmarks, textured_image
 
 # --- index sets -------------------------------------------------------------------------------------
 

@@ -63,3 +63,40 @@ def test_weights_saturate_toward_anatomical_limits(backend, sample_face):
         assert one[name] < two[name] < 2 * one[name]
     for name, weight in five.items():
         assert weight < ANATOMICAL_LIMITS.get(name, DEFAULT_LIMIT)
+
+
+def test_surprise_on_the_sample_shows_real_teeth_not_a_grey_blue_band(backend, sample_rgb, sample_face):
+    """The astronaut's own teeth show a little; surprise opens the mouth: the opening holds warm,
+    light teeth and a dark cavity (it used to be a grey-blue streaked band)."""
+    from editor.completion.mouth_bank import inner_lip_loop
+
+    edit = backend.edit(sample_rgb, sample_face, [EditRequest(attribute="surprised", strength=1.0)], steps=0)
+    weights = backend.weights(sample_face, [EditRequest(attribute="surprised", strength=1.0)])
+    target, _ = backend.plausible_target(sample_face, weights)
+    loop = inner_lip_loop(target)
+    mask = np.zeros(sample_rgb.shape[:2], np.uint8)
+    import cv2
+
+    cv2.fillPoly(mask, [np.round(loop).astype(np.int32)], 1)
+    mask = cv2.erode(mask, np.ones((3, 3), np.uint8)).astype(bool)
+    assert mask.sum() > 150  # the mouth opened
+    pixels = edit.image[mask].astype(float)
+    red, green, blue = pixels.mean(axis=0)
+    assert red > blue and green >= 0.85 * blue  # not blue-grey
+    luma = pixels @ [0.299, 0.587, 0.114]
+    assert np.percentile(luma, 90) > 120 and (luma < 75).sum() >= 10  # light teeth, a dark cavity
+
+
+def test_a_strong_edit_stays_plausible_and_says_so_when_held_back(backend, sample_face):
+    """Strength 2 anger plus lowered brows: the brows stay smooth arches inside the plausible range."""
+    from editor.geometry.plausibility import default_limits, feature_changes
+
+    requests = [
+        EditRequest(attribute="angry", strength=2.0),
+        EditRequest(attribute="brow_lower", strength=2.0),
+    ]
+    weights = backend.weights(sample_face, requests)
+    notes: list[str] = []
+    target, fraction = backend.plausible_target(sample_face, weights, notes)
+    assert not default_limits().violations(feature_changes(sample_face.landmarks, target))
+    assert (fraction < 1.0) == bool(notes)

@@ -6,7 +6,6 @@ import json
 from importlib import resources
 
 import numpy as np
-from synthetic_faces import skin_image, synthetic_landmarks
 
 from editor.completion.mouth_bank import (
     CROP_SIZE,
@@ -19,6 +18,7 @@ from editor.completion.mouth_bank import (
     opening_descriptor,
     shipped_bank,
 )
+from synthetic_faces import skin_image, synthetic_landmarks
 
 
 def test_the_shipped_bank_holds_open_mouths_of_calibration_people_only():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from synthetic_faces import IDX, inside, open_mouth_target, skin_image, synthetic_landmarks
 
 from editor.completion.mouth_bank import MouthBank, sclera_lab, shipped_bank
 from editor.completion.mouth_interior import paint_mouth_interior
 from editor.landmark_indices import as_array
 from editor.warp import apply_safety, dense_backward_flow, warp_face
+from synthetic_faces import IDX, inside, open_mouth_target, skin_image, synthetic_landmarks
 
 
 def test_an_opened_mouth_gets_teeth_and_a_dark_cavity_only_inside_the_lips(face_points):

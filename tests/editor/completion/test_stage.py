@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from synthetic_faces import IDX, inside, skin_image, synthetic_landmarks, textured_image
 
 from editor.completion import CompletionConfig, CompletionStage
 from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array
 from editor.warp import face_polygon, warp_face
-
+from synthetic_faces import IDX, inside, skin_image, synthetic_landmarks, textured_image
 
 
 def complete(image, source, target, stage=None, **kwargs):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from synthetic_faces import synthetic_landmarks
 
 from editor.geometry.plausibility import (
     default_limits,
@@ -12,6 +11,7 @@ from editor.geometry.plausibility import (
     plausible_fraction,
 )
 from editor.landmark_indices import LEFT_BROW_UPPER, RIGHT_BROW_UPPER, as_array
+from synthetic_faces import synthetic_landmarks
 
 
 def test_a_wavy_brow_motion_becomes_a_smooth_arch_and_a_smooth_one_is_kept():
