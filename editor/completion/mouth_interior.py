@@ -48,6 +48,8 @@ class MouthConfig:
     lip_shadow_depth: float = 0.06  # ... fading over this depth
     corner_shadow: float = 0.35  # darkening toward the mouth corners (the cheeks shade the cavity)
     throat_shadow: float = 0.35  # darkening of a cavity opened wider than the example, toward its middle
+    upper_band: float = 0.09  # a dropped jaw still shows this much upper teeth (fraction of the width)
+    lower_band: float = 0.03  # ... and this much of the lower lip's inner edge and lower teeth
     tongue_light: float = 0.7  # the tongue's lightness: the example's lips' L times this
     cavity_light: float = 0.25  # the cavity's lightness under the upper teeth: the lips' L times this
 
@@ -139,9 +141,11 @@ def paint_mouth_interior(
     lip_lab = lab_patch[ring].mean(axis=0) if ring.sum() > 8 else lab_patch.reshape(-1, 3).mean(axis=0)
     example = bank.choose(opening_descriptor(loop_frame), float(lip_lab[0]), exclude=exclude)
 
-    # Warp it in, column by column of the mouth frame (corners coincide there): an opening no taller
-    # than the example's squeezes it; a taller one keeps the upper teeth under the upper lip and the
-    # lower teeth on the lower lip at their own size and opens a dark cavity between them.
+    # Warp it in, column by column of the mouth frame (corners coincide there). An opening no taller
+    # than the example's squeezes it. A taller one (a dropped jaw) keeps a band of the example under the
+    # upper lip (upper teeth) and over the lower lip at their own size, the bands narrowing toward
+    # `upper_band` / `lower_band` as the jaw drops further (the lower lip hides the lower teeth), and
+    # opens a dark cavity between them.
     ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     in_frame = np.stack([xs.ravel(), ys.ravel()], axis=1) @ matrix[:, :2].T + matrix[:, 2]
     fx, fy = in_frame[:, 0], in_frame[:, 1]
@@ -151,26 +155,30 @@ def paint_mouth_interior(
     gap_e = np.maximum(bottom_e - top_e, 1e-3)
     below_top = fy - top_t  # depth under the target's upper lip
     above_bottom = bottom_t - fy
-    squeezed = top_e + below_top * gap_e / gap_t
     half = 0.5 * gap_e
+    drop = np.clip((gap_t - gap_e) / gap_e, 0.0, 1.0)  # 0: fits the example, 1: twice its height
+    upper = half - (half - np.minimum(config.upper_band * MOUTH_WIDTH, half)) * drop
+    lower = half - (half - np.minimum(config.lower_band * MOUTH_WIDTH, half)) * drop
+    squeezed = top_e + below_top * gap_e / gap_t
     source_y = np.where(
         gap_t <= gap_e,
         squeezed,
         np.where(
-            below_top < half,
+            below_top < upper,
             top_e + below_top,
-            np.where(above_bottom < half, bottom_e - above_bottom, top_e + half),
+            np.where(above_bottom < lower, bottom_e - above_bottom, top_e + upper),
         ),
     )
-    into_cavity = np.minimum(below_top, above_bottom) - half  # > 0 in the opened band, frame pixels
-    cavity_depth = np.clip(into_cavity, 0, None) / np.maximum(gap_t - gap_e, 1e-3)
+    into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
+    open_height = np.maximum(gap_t - upper - lower, 1e-3)
+    cavity_depth = np.clip(into_cavity, 0, None) / open_height
     sample_x = fx.reshape(box).astype(np.float32)
     sample_y = source_y.reshape(box).astype(np.float32)
     borrowed = cv2.remap(example.crop, sample_x, sample_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     borrowed = borrowed.astype(np.float32)
     cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, into_cavity.reshape(box))[..., None]
     # The opened cavity: dark under the upper teeth, a dimly lit tongue toward the lower lip.
-    down_cavity = np.clip((below_top - half) / np.maximum(gap_t - 2 * half, 1e-3), 0, 1).reshape(box)
+    down_cavity = np.clip((below_top - upper) / open_height, 0, 1).reshape(box)
     # The mouth's soft tissue shares the lips' hue: darker, at the lips' own chroma (not a grey).
     tissue = np.asarray(example.lip_lab, np.float32)
     tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))

@@ -163,8 +163,9 @@ PROTOTYPES: MappingProxyType[str, Prototype] = MappingProxyType(
             ),
             _p(
                 "angry",
-                {4: 1.0, 5: 0.5, 7: 1.0, 17: 0.6, 23: 1.0},
-                f"{_EMFACS}: anger 4+5+7+17+23 (the 17+23 variant; 24 would narrow the lips further).",
+                {4: 1.0, 5: 0.5, 7: 0.6, 10: 0.8, 23: 0.5, 25: 0.6, 26: 0.3},
+                f"{_EMFACS}: anger 4+5+7+10+23+25+26 (the teeth-bared variant; the closed-lip 4+5+7+17+23 "
+                "read as anger on 1 of 10 calibration faces, this one on 4 of 10 at intensity 1.5).",
             ),
             _p("surprised", {1: 1.0, 2: 1.0, 5: 0.6, 26: 1.0}, f"{_EMFACS}: surprise 1+2+5B+26."),
             _p(
