@@ -133,7 +133,8 @@ def choose(emotion: str, table: dict[float, list[dict]], real: list[dict]) -> di
 
     elif emotion == "disgusted":
         met = summary[1.0]["rose"] >= TARGET_DISGUST_RISE
-        how = f"FACS intensity kept: the classifier cannot read disgust (p rose on {summary[1.0]['rose']:.0%})"
+        rose = summary[1.0]["rose"]
+        how = f"FACS intensity kept: the classifier cannot read disgust (p rose on {rose:.0%})"
         return {"intensity": 1.0, "how": how + ("" if met else ", below the 80% target"), "sweep": summary}
 
     else:
