@@ -91,12 +91,15 @@ class GeometryBackend:
         return _suppression(face.blendshapes, targeted, abs(strength))
 
     def targets(self, request: EditRequest, face: Face) -> dict[str, float]:
-        """Blendshapes this request moves most, name -> +1 (should rise) or -1 (should fall)."""
+        """Blendshapes this request moves most, name -> +1 (should rise) or -1 (should fall).
+
+        "Most": at least 0.4 of the largest weight (the smile's mouthSmile is 0.44 of its upper-lip raise).
+        """
         weights = self._request_weights(face, request)
         if not weights:
             return {}
         strongest = max(abs(w) for w in weights.values())
-        return {name: float(np.sign(w)) for name, w in weights.items() if abs(w) >= 0.5 * strongest}
+        return {name: float(np.sign(w)) for name, w in weights.items() if abs(w) >= 0.4 * strongest}
 
     # ------------------------------------------------------------------ rendering
 
