@@ -99,3 +99,23 @@ def test_closed_eyes_get_a_dark_lash_line_only_along_the_slit():
         complete(image, pts, half_open, CompletionStage(no_detail))[1].image,
         complete(image, pts, half_open, CompletionStage(CompletionConfig(detail=None, lids=None)))[1].image,
     )
+
+
+def test_the_shipped_smile_map_deepens_the_folds_and_lifts_the_cheeks():
+    """The mean real smile (London calibration pairs): darker beside the nose wings, lighter on the cheeks."""
+    from editor.completion.detail import shipped_detail
+
+    maps = shipped_detail()
+    shape, smile = maps.shape.astype(float), maps.maps[..., 0] + maps.maps[..., 1]
+
+    def around(point: np.ndarray, radius: int = 3) -> float:
+        x, y = np.round(point).astype(int)
+        return float(smile[y - radius : y + radius + 1, x - radius : x + radius + 1].mean())
+
+    folds = [around(0.6 * shape[wing] + 0.4 * shape[corner]) for wing, corner in ((129, 61), (358, 291))]
+    cheeks = [around(shape[i]) for i in (50, 280)]  # the cheek apples
+    assert max(folds) < -0.01 and min(cheeks) > max(folds)
+    lips = inside(
+        shape[as_array(IDX.outer_lip_upper + tuple(reversed(IDX.outer_lip_lower[1:-1])))], smile.shape
+    )
+    assert not smile[lips].any()  # no shading on the lips, nor in the mouth
