@@ -24,7 +24,9 @@ preview frames), at full resolution. Per emotion x strength:
 
 Baselines on the same people: the classifier on the real smiles and on the unedited photos, and the
 real smile's SFace similarity to its neutral twin. For ``happy`` on London, the edit is compared with the
-person's real smile: LPIPS between face crops (face box x1.3, 256x256, the same box for all photos),
+person's real smile: LPIPS between face crops (face box x1.3, 256x256, the same box for all photos; the
+real smile first moved onto the neutral photo by a similarity on the rigid landmarks, so LPIPS sees the
+expression rather than how the head sat in the other photo; the unaligned figures are in the JSON),
 landmark error after rigid alignment (`smile_error`), and the direction cosine and size ratio of the
 blendshape change (edited - neutral vs real smile - neutral, 51 expression blendshapes).
 
@@ -49,11 +51,13 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from editor.alignment import umeyama
 from editor.backends.geometry import GeometryBackend
 from editor.editor import Editor
 from editor.errors import NoFaceError
 from editor.face import Face
 from editor.geometry.calibrate_happy import align_to, inter_iris, smile_error
+from editor.geometry.motion import RIGID_POINTS
 from editor.images import load_image, save_image
 from editor.requests import EditRequest
 from eval.metrics.emotion import EMOTION_CLASSES, EMOTION_LABELS, shared_classifier
@@ -201,8 +205,9 @@ def summarise(rows: Sequence[EditRow], target: str) -> dict:
 
 
 def summarise_smile_comparison(rows: Sequence[Mapping[str, float | None]]) -> dict:
-    """Happy edit vs the real smile, over per-person rows with keys lpips_edited, lpips_unedited,
-    error_edited, error_unedited, cosine, size_ratio (any may be None)."""
+    """Happy edit vs the real smile, over per-person rows with keys lpips_edited, lpips_unedited (to the
+    real smile aligned onto the neutral photo; ``_unaligned`` as photographed), error_edited,
+    error_unedited, cosine, size_ratio (any may be None)."""
 
     def closer(edited: str, unedited: str) -> float | None:
         return share(
@@ -215,6 +220,8 @@ def summarise_smile_comparison(rows: Sequence[Mapping[str, float | None]]) -> di
         "lpips_edited_median": median(r.get("lpips_edited") for r in rows),
         "lpips_unedited_median": median(r.get("lpips_unedited") for r in rows),
         "lpips_closer": closer("lpips_edited", "lpips_unedited"),
+        "lpips_unaligned_edited_median": median(r.get("lpips_edited_unaligned") for r in rows),
+        "lpips_unaligned_unedited_median": median(r.get("lpips_unedited_unaligned") for r in rows),
         "landmark_error_edited_median": median(r.get("error_edited") for r in rows),
         "landmark_error_unedited_median": median(r.get("error_unedited") for r in rows),
         "landmark_closer": closer("error_edited", "error_unedited"),
@@ -277,7 +284,7 @@ def markdown(report: dict) -> str:
     if report["happy_vs_real_smile"]:
         lines += [
             "",
-            "| happy@strength vs real smile (London) | people | LPIPS edited | LPIPS unedited | "
+            "| happy@strength vs real smile (London) | people | LPIPS edited | LPIPS unedited (aligned) | "
             "LPIPS closer | landmark error edited | unedited | closer | blendshape cosine | size ratio |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -385,6 +392,19 @@ def measure_edit(editor: Editor, person: Person, request: EditRequest) -> tuple[
     return row, outcome.image, elapsed
 
 
+def align_photo(
+    photo: np.ndarray, landmarks: np.ndarray, onto: np.ndarray, shape: Sequence[int]
+) -> np.ndarray:
+    """``photo`` warped by the 2D similarity taking its rigid landmarks onto ``onto``'s (same-size canvas)."""
+    rigid = list(RIGID_POINTS)
+    scale, rotation, translation = umeyama(
+        np.asarray(landmarks, np.float64)[rigid, :2], np.asarray(onto, np.float64)[rigid, :2]
+    )
+    matrix = np.hstack([scale * rotation, translation[:, None]])
+    return cv2.warpAffine(photo, matrix, (int(shape[1]), int(shape[0])), flags=cv2.INTER_AREA,
+                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+
+
 def compare_with_smile(person: Person, row: EditRow, edited: np.ndarray, lpips_model) -> dict:
     """Happy edit of ``person`` vs their real smile: LPIPS, landmark error, blendshape change."""
     assert person.smile is not None and person.smile_face is not None
@@ -395,10 +415,15 @@ def compare_with_smile(person: Person, row: EditRow, edited: np.ndarray, lpips_m
         from eval.metrics.lpips import lpips_distance
 
         box = crop_box(person.face.box, person.image.shape, LPIPS_ENLARGE)
-        smile_crop = crop_resize(person.smile, box, LPIPS_SIDE)
         edited_crop, unedited_crop = (crop_resize(i, box, LPIPS_SIDE) for i in (edited, person.image))
-        out["lpips_edited"] = lpips_distance(edited_crop, smile_crop, model=lpips_model)
-        out["lpips_unedited"] = lpips_distance(unedited_crop, smile_crop, model=lpips_model)
+        # The two photos were taken apart: the head sits a little differently. Compare with the real smile
+        # moved onto the neutral photo (a similarity on the rigid landmarks), so LPIPS sees the
+        # expression, not the framing; the unaligned figures are kept too.
+        aligned = align_photo(person.smile, person.smile_face.landmarks, neutral, person.image.shape)
+        for suffix, smile in (("", aligned), ("_unaligned", person.smile)):
+            smile_crop = crop_resize(smile, box, LPIPS_SIDE)
+            out[f"lpips_edited{suffix}"] = lpips_distance(edited_crop, smile_crop, model=lpips_model)
+            out[f"lpips_unedited{suffix}"] = lpips_distance(unedited_crop, smile_crop, model=lpips_model)
     if row.after_landmarks is not None and row.after_blendshapes is not None:
         out["error_edited"] = smile_error(row.after_landmarks, real, neutral)
         out["cosine"], out["size_ratio"] = blendshape_change(

@@ -129,13 +129,16 @@ class GeometryBackend:
         config = self.warp_config_for(face)
         target, fraction = self.plausible_target(face, weights, notes)
         smile = fraction * self.smile_level(weights)
-        result, completed = self.render(image, face.landmarks, target, config, smile=smile)
+        lip_raise = fraction * self.lip_raise_level(weights)
+        result, completed = self.render(
+            image, face.landmarks, target, config, smile=smile, lip_raise=lip_raise
+        )
         if result.folded:
             notes.append(
                 f"Part of the face folded over in the warp ({result.fold_fraction:.1%}); "
                 "try a lower strength."
             )
-        frames = self._frames(image, face, smile, target, config, steps, preview_side)
+        frames = self._frames(image, face, (smile, lip_raise), target, config, steps, preview_side)
         elapsed = time.perf_counter() - started
         return BackendEdit(
             image=completed,
@@ -161,11 +164,19 @@ class GeometryBackend:
         config: WarpConfig,
         *,
         smile: float = 0.0,
+        lip_raise: float = 0.0,
     ) -> tuple[WarpResult, np.ndarray]:
         """Warp ``image`` from ``source`` to ``target`` landmarks and complete it: (warp, completed image)."""
         result = warp_face(image, source, target, config)
         completed = self.completion.complete(
-            result.image, image, source, result.target, result.flow, result.mask, smile=smile
+            result.image,
+            image,
+            source,
+            result.target,
+            result.flow,
+            result.mask,
+            smile=smile,
+            lip_raise=lip_raise,
         )
         return result, completed.image
 
@@ -187,6 +198,16 @@ class GeometryBackend:
             )
         return face.landmarks + fraction * motion, fraction
 
+    def lip_raise_level(self, weights: Mapping[str, float]) -> float:
+        """Upper-lip raise beyond what the smile in ``weights`` brings, in units of the typical smile's."""
+        reference = prototype("happy")
+        names = [n for n in reference if n.startswith("mouthUpperUp")]
+        typical = sum(reference[n] for n in names)
+        if typical <= 0:
+            return 0.0
+        raised = sum(max(weights.get(n, 0.0), 0.0) for n in names) / typical
+        return max(raised - max(self.smile_level(weights), 0.0), 0.0)
+
     def smile_level(self, weights: Mapping[str, float]) -> float:
         """How much of a typical real smile ``weights`` hold (1 = happy at strength 1; negative: removed)."""
         reference = prototype("happy")
@@ -198,7 +219,7 @@ class GeometryBackend:
         self,
         image: np.ndarray,
         face: Face,
-        smile: float,
+        detail: tuple[float, float],
         target: np.ndarray,
         config: WarpConfig,
         steps: int,
@@ -218,11 +239,15 @@ class GeometryBackend:
         )
         source = face.landmarks[:, :2] * factor
         motion = (target[:, :2] - face.landmarks[:, :2]) * factor
+        smile, lip_raise = detail  # the completion's smile and lip-raise levels at the full edit
         frames = []
         for i in range(1, steps + 1):
             fraction = i / steps
+            moved = source + motion * fraction
             frames.append(
-                self.render(small, source, source + motion * fraction, config, smile=smile * fraction)[1]
+                self.render(
+                    small, source, moved, config, smile=smile * fraction, lip_raise=lip_raise * fraction
+                )[1]
             )
         return tuple(frames)
 

@@ -5,7 +5,8 @@ Two sources, both derived, neither painted by hand:
 - **Real smiles** (data). The mean log-luminance ratio of real smiling / neutral photos of the same
   people in the canonical frame (an expression ratio image, Liu, Shan & Zhang, SIGGRAPH 2001): the
   nasolabial folds, cheek highlights and bulges, lower-lid bulges and crow's feet of a real smile.
-  Split into a cheek map and an eye map; applied in proportion to the edit's smile (AU12 / AU6).
+  Split into a cheek map and an eye map; applied in proportion to the edit's smile (AU12 / AU6), and
+  the cheek map's folds in part for an upper-lip raise (AU10: disgust, bared-teeth anger).
 - **Skin compression** (geometry). Where the warp compresses skin (the flow's Jacobian), skin buckles
   into furrows that run across the compression: a brow raise compresses the forehead vertically
   (horizontal forehead lines), a brow lowerer pulls the inner brows together (vertical lines between
@@ -45,6 +46,7 @@ class DetailConfig:
 
     smile_gain: float = 1.0  # multiplies the real smile's mean shading change at smile level 1
     smile_limit: float = 1.4  # the smile level saturates here (strength 2 is not twice the folds)
+    lip_raise_share: float = 0.5  # an upper-lip raise (AU10) deepens the folds by this share of a smile's
     wrinkle_gain: float = 1.2  # log-luminance depth of a furrow per unit of skin compression
     wrinkle_limit: float = 0.35  # compression saturates here (a furrow cannot darken without end)
     forehead_spacing: float = 0.16  # furrow spacing on the forehead

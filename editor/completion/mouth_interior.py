@@ -24,6 +24,7 @@ import numpy as np
 from editor.completion.mouth_bank import (
     MOUTH_WIDTH,
     MouthBank,
+    MouthExample,
     from_lab,
     inner_lip_loop,
     lip_ring,
@@ -141,75 +142,11 @@ def paint_mouth_interior(
     lip_lab = lab_patch[ring].mean(axis=0) if ring.sum() > 8 else lab_patch.reshape(-1, 3).mean(axis=0)
     example = bank.choose(opening_descriptor(loop_frame), float(lip_lab[0]), exclude=exclude)
 
-    # Warp it in, column by column of the mouth frame (corners coincide there). An opening no taller
-    # than the example's squeezes it. A taller one (a dropped jaw) keeps a band of the example under the
-    # upper lip (upper teeth) and over the lower lip at their own size, the bands narrowing toward
-    # `upper_band` / `lower_band` as the jaw drops further (the lower lip hides the lower teeth), and
-    # opens a dark cavity between them.
     ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    in_frame = np.stack([xs.ravel(), ys.ravel()], axis=1) @ matrix[:, :2].T + matrix[:, 2]
-    fx, fy = in_frame[:, 0], in_frame[:, 1]
-    top_t, bottom_t = _chains(loop_frame, fx)
-    top_e, bottom_e = _chains(example.loop.astype(np.float64), fx)
-    gap_t = np.maximum(bottom_t - top_t, 1e-3)
-    gap_e = np.maximum(bottom_e - top_e, 1e-3)
-    below_top = fy - top_t  # depth under the target's upper lip
-    above_bottom = bottom_t - fy
-    half = 0.5 * gap_e
-    drop = np.clip((gap_t - gap_e) / gap_e, 0.0, 1.0)  # 0: fits the example, 1: twice its height
-    upper = half - (half - np.minimum(config.upper_band * MOUTH_WIDTH, half)) * drop
-    lower = half - (half - np.minimum(config.lower_band * MOUTH_WIDTH, half)) * drop
-    squeezed = top_e + below_top * gap_e / gap_t
-    source_y = np.where(
-        gap_t <= gap_e,
-        squeezed,
-        np.where(
-            below_top < upper,
-            top_e + below_top,
-            np.where(above_bottom < lower, bottom_e - above_bottom, top_e + upper),
-        ),
-    )
-    into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
-    open_height = np.maximum(gap_t - upper - lower, 1e-3)
-    cavity_depth = np.clip(into_cavity, 0, None) / open_height
-    sample_x = fx.reshape(box).astype(np.float32)
-    sample_y = source_y.reshape(box).astype(np.float32)
-    borrowed = cv2.remap(example.crop, sample_x, sample_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    borrowed = borrowed.astype(np.float32)
-    cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, into_cavity.reshape(box))[..., None]
-    # The opened cavity: dark under the upper teeth, a dimly lit tongue toward the lower lip.
-    down_cavity = np.clip((below_top - upper) / open_height, 0, 1).reshape(box)
-    # The mouth's soft tissue shares the lips' hue: darker, at the lips' own chroma (not a grey).
-    tissue = np.asarray(example.lip_lab, np.float32)
-    tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))
-    dark = _lab_rgb(tissue * np.array([config.cavity_light, 1.0, 1.0], np.float32))
-    inside_colour = dark + (tongue - dark) * _smoothstep(0.3, 1.0, down_cavity)[..., None]
-    borrowed = borrowed * (1 - cavity) + inside_colour * cavity
-
-    # Light: the example's eye whites -> this photo's, per channel in linear light (von Kries: exposure
-    # and white balance, not skin tone); the lips' luminance stands in where no eye white was measured.
-    if sclera is not None and np.isfinite(sclera).all() and np.isfinite(example.sclera_lab).all():
-        ours, theirs = _linear(_lab_rgb(sclera)), _linear(_lab_rgb(example.sclera_lab))
-        gains = ours / np.maximum(theirs, 1e-4)
-        mean_gain = float(gains.mean())
-        gains = np.clip(gains, mean_gain * (1 - config.cast_limit), mean_gain * (1 + config.cast_limit))
-    else:
-        ours, theirs = _linear(_lab_rgb(lip_lab)), _linear(example.lip_rgb)
-        gains = np.full(3, _luma(ours) / max(_luma(theirs), 1e-4))
-    gains = np.clip(gains, *config.light_range)
-    lab = to_lab(_srgb(_linear(borrowed) * gains.astype(np.float32)))
-
-    # Shade: under the upper lip, toward the corners, and into the throat where the cavity was opened.
-    depth = below_top.reshape(box) / MOUTH_WIDTH  # below the upper lip, mouth widths
-    across = np.clip(
-        (in_frame[:, 0].reshape(box) - loop_frame[0, 0]) / max(loop_frame[10, 0] - loop_frame[0, 0], 1e-6),
-        0,
-        1,
-    )
-    shade = 1.0 - config.lip_shadow * np.exp(-np.maximum(depth, 0.0) / config.lip_shadow_depth)
-    shade *= 1.0 - config.corner_shadow * (1.0 - np.sin(np.pi * across)) ** 2
-    shade *= 1.0 - config.throat_shadow * _smoothstep(0.0, 1.0, 2.0 * cavity_depth.reshape(box))
-    lab[..., 0] *= shade
+    in_frame = (np.stack([xs.ravel(), ys.ravel()], axis=1) @ matrix[:, :2].T + matrix[:, 2]).reshape(*box, 2)
+    fitted = _fit_example(example, loop_frame, in_frame, config)
+    lab = to_lab(_srgb(_linear(fitted.rgb) * _light_gains(example, sclera, lip_lab, config)))
+    lab[..., 0] *= _shade(fitted, loop_frame, in_frame, config)
     colour = from_lab(np.clip(lab, [0, -127, -127], [100, 127, 127]))
 
     a = alpha[..., None]
@@ -248,3 +185,100 @@ def _srgb(linear: np.ndarray) -> np.ndarray:
 
 def _luma(rgb_linear: np.ndarray) -> float:
     return float(np.asarray(rgb_linear) @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """An example fitted into the target opening, on the pixels of the photo's mouth box.
+
+    rgb: (h, w, 3) float32 the example (and opened cavity) before relighting; below_top: (h, w) depth
+    under the target's upper lip, mouth-frame pixels; cavity_depth: (h, w) 0..1 how deep into an opened
+    cavity (0 outside it).
+    """
+
+    rgb: np.ndarray
+    below_top: np.ndarray
+    cavity_depth: np.ndarray
+
+
+def _fit_example(
+    example: MouthExample, loop_frame: np.ndarray, in_frame: np.ndarray, config: MouthConfig
+) -> _Fitted:
+    """Warp the example into the target opening, column by column of the mouth frame.
+
+    The corners coincide in the frame. An opening no taller than the example's squeezes it. A taller one
+    (a dropped jaw) keeps a band of the example under the upper lip (upper teeth) and over the lower lip
+    at their own size, the bands narrowing toward `upper_band` / `lower_band` as the jaw drops further
+    (the lower lip hides the lower teeth), and opens a dark cavity between them: dark under the upper
+    teeth, a dimly lit tongue toward the lower lip, in the lips' hue.
+
+    Args:
+        loop_frame: (20, 2) the target inner-lip loop in the mouth frame.
+        in_frame: (h, w, 2) each box pixel's mouth-frame position.
+    """
+    fx, fy = in_frame[..., 0], in_frame[..., 1]
+    top_t, bottom_t = _chains(loop_frame, fx)
+    top_e, bottom_e = _chains(example.loop.astype(np.float64), fx)
+    gap_t = np.maximum(bottom_t - top_t, 1e-3)
+    gap_e = np.maximum(bottom_e - top_e, 1e-3)
+    below_top = fy - top_t
+    above_bottom = bottom_t - fy
+    half = 0.5 * gap_e
+    drop = np.clip((gap_t - gap_e) / gap_e, 0.0, 1.0)  # 0: fits the example, 1: twice its height
+    upper = half - (half - np.minimum(config.upper_band * MOUTH_WIDTH, half)) * drop
+    lower = half - (half - np.minimum(config.lower_band * MOUTH_WIDTH, half)) * drop
+    squeezed = top_e + below_top * gap_e / gap_t
+    banded = np.where(
+        below_top < upper,
+        top_e + below_top,
+        np.where(above_bottom < lower, bottom_e - above_bottom, top_e + upper),
+    )
+    source_y = np.where(gap_t <= gap_e, squeezed, banded)
+    rgb = cv2.remap(
+        example.crop, fx.astype(np.float32), source_y.astype(np.float32), cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    ).astype(np.float32)  # fmt: skip
+
+    into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
+    open_height = np.maximum(gap_t - upper - lower, 1e-3)
+    cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, into_cavity)[..., None]
+    down = np.clip((below_top - upper) / open_height, 0, 1)
+    tissue = np.asarray(example.lip_lab, np.float32)  # the mouth's soft tissue shares the lips' hue
+    tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))
+    dark = _lab_rgb(tissue * np.array([config.cavity_light, 1.0, 1.0], np.float32))
+    inside = dark + (tongue - dark) * _smoothstep(0.3, 1.0, down)[..., None]
+    return _Fitted(
+        rgb=rgb * (1 - cavity) + inside * cavity,
+        below_top=below_top,
+        cavity_depth=np.clip(into_cavity, 0, None) / open_height,
+    )
+
+
+def _light_gains(
+    example: MouthExample, sclera: np.ndarray | None, lip_lab: np.ndarray, config: MouthConfig
+) -> np.ndarray:
+    """(3,) float32 linear-light gains taking the example's light to the photo's.
+
+    From the eye whites, per channel (von Kries: exposure and white balance, not skin tone); the lips'
+    luminance stands in where no eye white was measured.
+    """
+    if sclera is not None and np.isfinite(sclera).all() and np.isfinite(example.sclera_lab).all():
+        ours, theirs = _linear(_lab_rgb(sclera)), _linear(_lab_rgb(example.sclera_lab))
+        gains = ours / np.maximum(theirs, 1e-4)
+        mean_gain = float(gains.mean())
+        gains = np.clip(gains, mean_gain * (1 - config.cast_limit), mean_gain * (1 + config.cast_limit))
+    else:
+        ours, theirs = _linear(_lab_rgb(lip_lab)), _linear(example.lip_rgb)
+        gains = np.full(3, _luma(ours) / max(_luma(theirs), 1e-4))
+    return np.clip(gains, *config.light_range).astype(np.float32)
+
+
+def _shade(fitted: _Fitted, loop_frame: np.ndarray, in_frame: np.ndarray, config: MouthConfig) -> np.ndarray:
+    """(h, w) lightness factor: under the upper lip, toward the corners, into an opened throat."""
+    depth = fitted.below_top / MOUTH_WIDTH  # below the upper lip, mouth widths
+    span = max(loop_frame[10, 0] - loop_frame[0, 0], 1e-6)
+    across = np.clip((in_frame[..., 0] - loop_frame[0, 0]) / span, 0, 1)
+    shade = 1.0 - config.lip_shadow * np.exp(-np.maximum(depth, 0.0) / config.lip_shadow_depth)
+    shade *= 1.0 - config.corner_shadow * (1.0 - np.sin(np.pi * across)) ** 2
+    shade *= 1.0 - config.throat_shadow * _smoothstep(0.0, 1.0, 2.0 * fitted.cavity_depth)
+    return shade

@@ -94,6 +94,7 @@ class CompletionStage:
         mask: np.ndarray,
         *,
         smile: float = 0.0,
+        lip_raise: float = 0.0,
         exclude: str | None = None,
     ) -> Completion:
         """Complete a warped photo.
@@ -104,6 +105,8 @@ class CompletionStage:
             source, target: (478, 2|3) landmarks before and after (pixels; target after apply_safety).
             flow: (H, W, 2) float32 the backward flow used; mask: (H, W) float32 the warp's face mask.
             smile: signed smile level of the edit (1 = a typical real smile, negative = taking one away).
+            lip_raise: upper-lip raise beyond the smile's own (AU10 of disgust or anger), in units of the
+                smile's: it deepens the nasolabial folds (a share of the smile's cheek map).
             exclude: a mouth-bank face_id never to use (the edited person, in held-out evaluation).
         """
         timings: dict[str, float] = {}
@@ -111,7 +114,7 @@ class CompletionStage:
         out = warped
         shading = np.zeros(mask.shape, np.float32)
         if self.config.detail is not None:
-            out, shading = self._detail(out, source, flow, mask, smile)
+            out, shading = self._detail(out, source, flow, mask, smile, lip_raise)
         timings["detail"] = 1000 * (time.perf_counter() - started)
         mouth_alpha = np.zeros(mask.shape, np.float32)
         if self.config.mouth is not None:
@@ -134,7 +137,13 @@ class CompletionStage:
         return Completion(image=out, mouth_alpha=mouth_alpha, shading=shading, timings=timings)
 
     def _detail(
-        self, image: np.ndarray, source: np.ndarray, flow: np.ndarray, mask: np.ndarray, smile: float
+        self,
+        image: np.ndarray,
+        source: np.ndarray,
+        flow: np.ndarray,
+        mask: np.ndarray,
+        smile: float,
+        lip_raise: float,
     ) -> tuple[np.ndarray, np.ndarray]:
         config: DetailConfig = self.config.detail  # type: ignore[assignment]
         shading_full = np.zeros(mask.shape, np.float32)
@@ -155,7 +164,8 @@ class CompletionStage:
         grid_y = small_flow[..., 1] + np.arange(h, dtype=np.float32)[:, None]
         maps = remap_channels(maps, grid_x, grid_y)
         level = float(saturate(smile, config.smile_limit))
-        log_shade = config.smile_gain * level * (maps[..., 0] + maps[..., 1])
+        folds = float(saturate(max(lip_raise, 0.0), config.smile_limit)) * config.lip_raise_share
+        log_shade = config.smile_gain * (level * (maps[..., 0] + maps[..., 1]) + folds * maps[..., 0])
         unit = interocular(small_source)
         right, left = eye_centres(small_source)
         across = (left - right) / max(np.linalg.norm(left - right), 1e-9)

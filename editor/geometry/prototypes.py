@@ -21,8 +21,8 @@ name the AU FACS defines for that movement. Where a prototype deviates from the 
 (`python -m editor.geometry.calibrate_happy`, editor/data/happy_calibration.json): the textbook AU6+AU12
 recipe moved landmarks further from real smiles than no edit at all (see EXPRESSION-NOTES.md). Since the
 completion stage shows teeth (editor.completion), `happy` is the recipe fitted on ALL the calibration
-people's London smiles, open and closed: at strength 1.0 it is the typical real smile, lips parted about
-halfway.
+people's London smiles, open and closed (lips parted about halfway), with a little AU6 the fit cannot
+see (`HAPPY_EYES`).
 
 Strength 1.0 is a clear, typical expression: each emotion's recipe is multiplied by an intensity
 calibrated with an emotion classifier on calibration people (`python -m eval.calibrate_emotions`,
@@ -293,12 +293,23 @@ def intensity(name: str) -> float:
     return float(calibration["intensities"].get(name, 1.0))
 
 
+#: AU6 (cheek raiser) added to the fitted smile: a real smile narrows the eyes from below, but the fit
+#: cannot see it, because FaceLandmarker under-reports skin sliding over the cheeks and lower lids (0.2x of
+#: the mesh motion for cheekSquint, EXPRESSION-NOTES.md). Chosen by eye on calibration people: at 0.25
+#: the lower lids lift visibly; the classifier's read is unchanged (50% at 0 and at 0.3, 12 people).
+HAPPY_EYES = 0.25
+
+
 def recipe(name: str) -> dict[str, float]:
-    """The recipe before intensity calibration: fitted on real smiles for "happy", FACS for the rest."""
+    """The recipe before intensity calibration: fitted on real smiles for "happy" (with `HAPPY_EYES`),
+    FACS for the rest."""
     if name == "happy":
         recipes = happy_recipes()
         if "all_smiles" in recipes:
-            return recipes["all_smiles"]
+            weights = dict(recipes["all_smiles"])
+            for shape, amount in _unit_weights(6, HAPPY_EYES).items():
+                weights[shape] = weights.get(shape, 0.0) + amount
+            return weights
     return facs_weights(name)
 
 

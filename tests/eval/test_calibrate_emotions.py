@@ -18,6 +18,11 @@ def test_the_smallest_intensity_reaching_the_target_is_chosen():
     assert chosen["intensity"] == 1.0 and "meeting the target" in chosen["how"]
 
 
+def test_a_target_met_at_one_lucky_intensity_only_is_not_taken():
+    chosen = choose("sad", sweep([0.1, 0.5, 0.3, 0.6, 0.7, 0.8, 0.9]), real=[])
+    assert chosen["intensity"] == 1.25  # x0.75 reached 50% but x1.0 fell back to 30%
+
+
 def test_an_unreachable_target_takes_the_smallest_near_the_best_and_says_so():
     chosen = choose("surprised", sweep([0.0, 0.1, 0.2, 0.3, 0.3, 0.2, 0.2]), real=[])
     assert chosen["intensity"] == 1.25 and "not reached" in chosen["how"]

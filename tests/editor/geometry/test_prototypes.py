@@ -32,7 +32,7 @@ def test_prototypes_use_known_names_and_cite_a_source(name):
     for calibrated in (False, True):
         weights = prototype(name, calibrated=calibrated)
         assert weights and set(weights) <= known
-        assert all(np.isfinite(w) and 0 < w <= 1.5 for w in weights.values())
+        assert all(np.isfinite(w) and 0 < w <= 2.0 for w in weights.values())  # saturated when summed
     assert "FACS" in PROTOTYPES[name].source
     codes = [code if isinstance(code, int) else int(code[1:]) for code in PROTOTYPES[name].units]
     assert set(codes) <= set(ACTION_UNITS)
@@ -73,8 +73,11 @@ def test_happy_is_calibrated_and_beats_no_edit_on_held_out_people():
     assert prototype("happy", calibrated=False) == facs_weights("happy")
     happy = prototype("happy")
     scale = prototypes.intensity("happy")
-    for shape, weight in prototypes.happy_recipes()["all_smiles"].items():
-        assert happy[shape] == pytest.approx(weight * scale)  # the all-smiles fit, at its intensity
+    fitted = prototypes.happy_recipes()["all_smiles"]
+    for shape, weight in fitted.items():
+        if not shape.startswith(("cheekSquint", "eyeSquint")):
+            assert happy[shape] == pytest.approx(weight * scale)  # the all-smiles fit, at its intensity
+    assert happy["cheekSquintLeft"] > fitted["cheekSquintLeft"] * scale  # with the eyes' AU6 added
     errors = calibration["test_error"]
     assert calibration["test_people"] >= 20
     assert errors["fitted"]["mean"] < errors["no_edit"]["mean"] < errors["textbook"]["mean"]
