@@ -10,7 +10,8 @@ composited with a soft edge inside the new opening.
 
 Where the opening is not new, nothing is painted: target pixels whose source was already inside the
 source opening and that the warp does not stretch much keep their real content (the person's own
-teeth); a closed seam stretched open, or real teeth stretched tall, are painted over.
+teeth); a closed seam stretched open, or real teeth stretched tall, are painted over, and an opening
+grown to twice its area or more is filled whole.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ class MouthConfig:
     """When and how the interior is painted. Lengths are fractions of the mouth width (inner corners)."""
 
     edge_softness: float = 0.012  # Gaussian sigma of the interior's edge
-    stretch_from: float = 0.35  # real interior stretched to 1/0.35 of its area or more is painted over ...
-    stretch_to: float = 0.7  # ... and kept where stretched less than 1/0.7
+    stretch_from: float = 0.3  # real interior stretched to 1/0.3 of its area or more is painted over ...
+    stretch_to: float = 0.5  # ... and kept where stretched less than 1/0.5 (the person's own teeth)
+    replace_from: float = 1.5  # an opening grown to 1.5x its area starts to be replaced whole ...
+    replace_to: float = 2.0  # ... and is replaced whole from twice its area
     min_area_growth: float = 0.01  # full opacity once the opening grew by this area (fraction of width^2)
     light_range: tuple[float, float] = (0.3, 2.5)  # bounds of the linear-light gain example -> photo
     cast_limit: float = 0.15  # white balance: no channel's gain more than this far from their mean
@@ -128,7 +131,11 @@ def paint_mouth_interior(
         _fill(box, poly_s, origin), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
     unstretched = _smoothstep(config.stretch_from, config.stretch_to, jacobian_determinant(flow[region]))
-    real = cv2.GaussianBlur(real * unstretched, (k, k), sigma)
+    # An opening grown far beyond the photo's own is replaced whole: stretched real teeth mixed with
+    # borrowed ones streak.
+    grown = area_t / max(area_s, 1e-6)
+    keep = 1.0 - _smoothstep(config.replace_from, config.replace_to, np.asarray(grown))
+    real = cv2.GaussianBlur(real * unstretched * float(keep), (k, k), sigma)
     alpha = gate * inside_t * (1.0 - real)
     if not (alpha > 1e-3).any():
         return image.copy(), alpha_full

@@ -65,13 +65,16 @@ def test_weights_saturate_toward_anatomical_limits(backend, sample_face):
         assert weight < ANATOMICAL_LIMITS.get(name, DEFAULT_LIMIT)
 
 
-def test_surprise_on_the_sample_shows_real_teeth_not_a_grey_blue_band(backend, sample_rgb, sample_face):
-    """The astronaut's own teeth show a little; surprise opens the mouth: the opening holds warm,
-    light teeth and a dark cavity (it used to be a grey-blue streaked band)."""
+def test_a_dropped_jaw_on_the_sample_shows_teeth_and_a_cavity_not_a_grey_blue_band(
+    backend, sample_rgb, sample_face
+):
+    """The astronaut smiles with her teeth showing; opening her mouth wide fills the opening with warm,
+    light teeth and a dark cavity (stretching her own teeth made a grey-blue streaked band)."""
     from editor.completion.mouth_bank import inner_lip_loop
 
-    edit = backend.edit(sample_rgb, sample_face, [EditRequest(attribute="surprised", strength=1.0)], steps=0)
-    weights = backend.weights(sample_face, [EditRequest(attribute="surprised", strength=1.0)])
+    request = [EditRequest(attribute="mouth_open", strength=1.0)]
+    edit = backend.edit(sample_rgb, sample_face, request, steps=0)
+    weights = backend.weights(sample_face, request)
     target, _ = backend.plausible_target(sample_face, weights)
     loop = inner_lip_loop(target)
     mask = np.zeros(sample_rgb.shape[:2], np.uint8)
