@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from importlib import resources
 from pathlib import Path
@@ -107,9 +108,12 @@ def sweep(data: Path, people: list[str], emotions: list[str]) -> dict:
 
 def _edit_at(backend: GeometryBackend, image, face, request: EditRequest, grid: float) -> np.ndarray:
     """The edit with the recipe at intensity `grid` (the shipped intensity replaced for the sweep)."""
-    shipped = prototypes.intensity(request.attribute)
-    scaled = EditRequest(attribute=request.attribute, strength=grid / shipped)
-    return backend.edit(image, face, [scaled], steps=0).image
+    strength = grid / prototypes.intensity(request.attribute)
+    # A request's strength is at most 2; the backend sums requests' weights before saturating them, so
+    # n requests of strength/n are exactly one of the whole strength.
+    count = max(math.ceil(strength / 2.0), 1)
+    scaled = [EditRequest(attribute=request.attribute, strength=strength / count)] * count
+    return backend.edit(image, face, scaled, steps=0).image
 
 
 def choose(emotion: str, table: dict[float, list[dict]], real: list[dict]) -> dict:

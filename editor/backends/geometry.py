@@ -25,7 +25,7 @@ import numpy as np
 
 from editor import vocabulary as vocab
 from editor.backends.base import BackendEdit
-from editor.completion import CompletionStage
+from editor.completion import Completion, CompletionStage
 from editor.face import Face
 from editor.geometry.basis import BlendshapeBasis, load_basis
 from editor.geometry.motion import target_landmarks
@@ -141,7 +141,7 @@ class GeometryBackend:
         frames = self._frames(image, face, (smile, lip_raise), target, config, steps, preview_side)
         elapsed = time.perf_counter() - started
         return BackendEdit(
-            image=completed,
+            image=completed.image,
             frames=frames,
             notes=tuple(notes),
             diagnostics={
@@ -149,9 +149,7 @@ class GeometryBackend:
                 "plausible_fraction": fraction,
                 "min_jacobian": result.min_jacobian,
                 "warp_ms": result.timings.get("total", 0.0),
-                "completion_ms": 1000 * elapsed - result.timings.get("total", 0.0)
-                if steps == 0
-                else float("nan"),
+                "completion_ms": completed.timings["total"],
                 "ms": 1000 * elapsed,
             },
         )
@@ -165,8 +163,8 @@ class GeometryBackend:
         *,
         smile: float = 0.0,
         lip_raise: float = 0.0,
-    ) -> tuple[WarpResult, np.ndarray]:
-        """Warp ``image`` from ``source`` to ``target`` landmarks and complete it: (warp, completed image)."""
+    ) -> tuple[WarpResult, Completion]:
+        """Warp ``image`` from ``source`` to ``target`` landmarks and complete it: (warp, completion)."""
         result = warp_face(image, source, target, config)
         completed = self.completion.complete(
             result.image,
@@ -178,7 +176,7 @@ class GeometryBackend:
             smile=smile,
             lip_raise=lip_raise,
         )
-        return result, completed.image
+        return result, completed
 
     def plausible_target(
         self, face: Face, weights: Mapping[str, float], notes: list[str] | None = None
@@ -247,7 +245,7 @@ class GeometryBackend:
             frames.append(
                 self.render(
                     small, source, moved, config, smile=smile * fraction, lip_raise=lip_raise * fraction
-                )[1]
+                )[1].image
             )
         return tuple(frames)
 
