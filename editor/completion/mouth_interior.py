@@ -54,8 +54,8 @@ class MouthConfig:
     throat_shadow: float = 0.35  # darkening of a cavity opened wider than the example, toward its middle
     upper_band: float = 0.09  # a dropped jaw still shows this much upper teeth (fraction of the width)
     lower_band: float = 0.03  # ... and this much of the lower lip's inner edge and lower teeth
-    tongue_light: float = 0.7  # the tongue's lightness: the example's lips' L times this
-    cavity_light: float = 0.25  # the cavity's lightness under the upper teeth: the lips' L times this
+    tongue_light: float = 0.8  # the tongue's lightness: the example's lips' L times this
+    cavity_light: float = 0.18  # the cavity's lightness under the upper teeth: the lips' L times this
 
 
 def _fill(shape: tuple[int, int], polygon: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -216,8 +216,8 @@ def _fit_example(
     The corners coincide in the frame. An opening no taller than the example's squeezes it. A taller one
     (a dropped jaw) keeps a band of the example under the upper lip (upper teeth) and over the lower lip
     at their own size, the bands narrowing toward `upper_band` / `lower_band` as the jaw drops further
-    (the lower lip hides the lower teeth), and opens a dark cavity between them: dark under the upper
-    teeth, a dimly lit tongue toward the lower lip, in the lips' hue.
+    (the lips cover more of the teeth; a surprised "O" shows little of them), and opens a dark cavity
+    between them: dark under the upper teeth, a dimly lit tongue toward the lower lip, in the lips' hue.
 
     Args:
         loop_frame: (20, 2) the target inner-lip loop in the mouth frame.
@@ -248,12 +248,16 @@ def _fit_example(
 
     into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
     open_height = np.maximum(gap_t - upper - lower, 1e-3)
-    cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, into_cavity)[..., None]
+    # The cavity fades in with the drop: an opening just taller than the example shows no crack of dark.
+    cavity = (_smoothstep(0.0, 0.012 * MOUTH_WIDTH, into_cavity) * _smoothstep(0.0, 0.35, drop))[..., None]
     down = np.clip((below_top - upper) / open_height, 0, 1)
     tissue = np.asarray(example.lip_lab, np.float32)  # the mouth's soft tissue shares the lips' hue
     tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))
     dark = _lab_rgb(tissue * np.array([config.cavity_light, 1.0, 1.0], np.float32))
-    inside = dark + (tongue - dark) * _smoothstep(0.3, 1.0, down)[..., None]
+    # The tongue fills the bottom of the cavity, in the middle (it curves away toward the corners).
+    span = max(loop_frame[10, 0] - loop_frame[0, 0], 1e-6)
+    middle = np.sin(np.pi * np.clip((fx - loop_frame[0, 0]) / span, 0, 1)) ** 0.5
+    inside = dark + (tongue - dark) * (_smoothstep(0.45, 1.0, down) * middle)[..., None]
     return _Fitted(
         rgb=rgb * (1 - cavity) + inside * cavity,
         below_top=below_top,
