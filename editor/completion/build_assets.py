@@ -11,8 +11,9 @@ Writes, into editor/data/completion/:
 - ``mouth_bank.npz``: the mouth interiors of the calibration smiles whose lips part (see
   `editor.completion.mouth_bank`), in the mouth frame.
 - ``smile_detail.npz``: the mean shading change of a real smile (log luminance ratio smile / neutral,
-  Liu, Shan & Zhang 2001) in the canonical frame, split into a cheek-and-fold map and an eye map,
-  plus the canonical mean neutral shape (see `editor.completion.detail`).
+  Liu, Shan & Zhang 2001) in the canonical frame, deepened so its folds are as dark as the median
+  person's (the mean of folds that sit a little apart is shallower than any of them), split into a
+  cheek-and-fold map and an eye map, plus the canonical mean neutral shape (see `editor.completion.detail`).
 
 Source: Face Research Lab London Set, DeBruine & Jones (2017), doi 10.6084/m9.figshare.5047666.v5.
 """
@@ -51,6 +52,8 @@ MIN_OPENING = 0.06
 RATIO_BLUR = 1.5
 #: Added to luminance (0..255) before the log ratio, so dark pixels do not dominate.
 RATIO_OFFSET = 8.0
+#: Log ratio below which the mean map counts as a fold (nasolabial folds, lower-lid creases).
+FOLD_LEVEL = -0.02
 
 
 def held_out_ids() -> set[str]:
@@ -91,6 +94,7 @@ def build_smile_detail(data: Path, pairs: dict[str, tuple[np.ndarray, np.ndarray
     total = np.zeros((frame.FRAME_SIZE, frame.FRAME_SIZE), np.float64)
     count = np.zeros_like(total)
     keep = detail.detail_support(shape)  # skin only: no lips, eye openings, brows' hair
+    ratios = []
     for face_id, (neutral, smiling) in pairs.items():
         maps = []
         for kind, landmarks in (("neutral", neutral), ("smiling", smiling)):
@@ -106,16 +110,28 @@ def build_smile_detail(data: Path, pairs: dict[str, tuple[np.ndarray, np.ndarray
         weight = cv2.GaussianBlur(valid.astype(np.float32), (0, 0), RATIO_BLUR)
         total += ratio
         count += weight
+        ratios.append(ratio)
         logger.info("smile ratio %s", face_id)
     mean = np.where(count > 0.5 * len(pairs), total / np.maximum(count, 1e-6), 0.0).astype(np.float32)
     mean *= keep
+    # Averaging people whose folds sit a little apart makes the mean fold wider and shallower than
+    # anyone's: scale it so its fold is as deep as the median person's (`fold_depth`).
+    folds = mean < FOLD_LEVEL
+    typical = float(np.median([fold_depth(r, folds) for r in ratios]) / max(fold_depth(mean, folds), 1e-6))
+    logger.info("typical fold depth: %.2f x the mean map's", typical)
     eyes = detail.eye_region(shape)
     return {
         "shape": shape.astype(np.float32),
-        "smile_cheeks": (mean * (1 - eyes)).astype(np.float16),
-        "smile_eyes": (mean * eyes).astype(np.float16),
+        "smile_cheeks": (typical * mean * (1 - eyes)).astype(np.float16),
+        "smile_eyes": (typical * mean * eyes).astype(np.float16),
+        "depth_correction": np.float32(typical),
         "people": np.array(sorted(pairs)),
     }
+
+
+def fold_depth(ratio: np.ndarray, folds: np.ndarray) -> float:
+    """How dark a log-ratio map's folds are: minus the 10th percentile over the fold pixels."""
+    return float(-np.percentile(ratio[folds], 10))
 
 
 def main(argv: list[str] | None = None) -> int:
