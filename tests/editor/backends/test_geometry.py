@@ -103,3 +103,14 @@ def test_a_strong_edit_stays_plausible_and_says_so_when_held_back(backend, sampl
     target, fraction = backend.plausible_target(sample_face, weights, notes)
     assert not default_limits().violations(feature_changes(sample_face.landmarks, target))
     assert (fraction < 1.0) == bool(notes)
+
+
+def test_preview_frames_are_completed_like_the_edit(backend, sample_rgb, sample_face):
+    """The steps GIF shows the same teeth and folds as the result: its last frame is the edit itself
+    when the photo is no larger than the preview size (the sample is 512 px)."""
+    request = [EditRequest(attribute="mouth_open", strength=1.0)]
+    edit = backend.edit(sample_rgb, sample_face, request, steps=3, preview_side=512)
+    plain = backend.edit(sample_rgb, sample_face, request, steps=0)
+    assert len(edit.frames) == 3
+    assert np.abs(edit.frames[-1].astype(int) - plain.image.astype(int)).max() <= 1
+    assert np.abs(edit.frames[0].astype(int) - sample_rgb.astype(int)).mean() > 0.05  # a first step
