@@ -28,7 +28,7 @@ from editor.backends.base import BackendEdit
 from editor.completion import Completion, CompletionStage
 from editor.face import Face
 from editor.geometry.basis import BlendshapeBasis, load_basis
-from editor.geometry.motion import target_landmarks
+from editor.geometry.motion import landmark_motion
 from editor.geometry.plausibility import keep_brow_shapes, plausible_fraction
 from editor.geometry.prototypes import PROTOTYPES, prototype, saturate_weights
 from editor.landmark_indices import face_mesh_indices
@@ -128,8 +128,10 @@ class GeometryBackend:
                 )
         config = self.warp_config_for(face)
         target, fraction = self.plausible_target(face, weights, notes)
-        smile = fraction * self.smile_level(weights)
-        lip_raise = fraction * self.lip_raise_level(weights)
+        adding = {name: w for name, w in weights.items() if w > 0}
+        removing = {name: w for name, w in weights.items() if w < 0}
+        smile = self.smile_level(removing) + fraction * self.smile_level(adding)
+        lip_raise = fraction * self.lip_raise_level(adding)
         result, completed = self.render(
             image, face.landmarks, target, config, smile=smile, lip_raise=lip_raise
         )
@@ -181,20 +183,28 @@ class GeometryBackend:
     def plausible_target(
         self, face: Face, weights: Mapping[str, float], notes: list[str] | None = None
     ) -> tuple[np.ndarray, float]:
-        """Target landmarks of ``weights`` with smooth brows, scaled back into the plausible range.
+        """Target landmarks of ``weights`` with smooth brows, the ADDED expression scaled back into the
+        plausible range.
 
-        Returns (target (478, 3), the fraction of the motion kept); a note is added when scaled back.
+        Taking away what the photo shows (negative weights, bounded by what was measured) is always
+        plausible: the check applies to what is added, measured from the face with that taken away.
+        Returns (target (478, 3), the fraction of the added motion kept); a note when scaled back.
         """
-        target = keep_brow_shapes(face.landmarks, target_landmarks(face.landmarks, weights, self.basis))
-        motion = target - face.landmarks
-        fraction, violated = plausible_fraction(face.landmarks, motion)
+        removing = {name: w for name, w in weights.items() if w < 0}
+        adding = {name: w for name, w in weights.items() if w > 0}
+        base = np.asarray(face.landmarks, np.float64)
+        if removing:
+            base = base + landmark_motion(face.landmarks, removing, self.basis)
+        full = keep_brow_shapes(face.landmarks, base + landmark_motion(face.landmarks, adding, self.basis))
+        motion = full - base
+        fraction, violated = plausible_fraction(base, motion)
         if fraction < 1.0 and notes is not None:
             features = ", ".join(name.replace("_", " ") for name in sorted(violated))
             notes.append(
                 f"Held the expression at {fraction:.0%} of what was asked: beyond it the {features} would "
                 "move further than a face can."
             )
-        return face.landmarks + fraction * motion, fraction
+        return base + fraction * motion, fraction
 
     def lip_raise_level(self, weights: Mapping[str, float]) -> float:
         """Upper-lip raise beyond what the smile in ``weights`` brings, in units of the typical smile's."""

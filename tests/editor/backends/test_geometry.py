@@ -114,3 +114,12 @@ def test_preview_frames_are_completed_like_the_edit(backend, sample_rgb, sample_
     assert len(edit.frames) == 3
     assert np.abs(edit.frames[-1].astype(int) - plain.image.astype(int)).max() <= 1
     assert np.abs(edit.frames[0].astype(int) - sample_rgb.astype(int)).mean() > 0.05  # a first step
+
+
+def test_taking_away_the_photo_s_own_smile_is_never_held_back(backend, sample_face):
+    """'neutral' removes the astronaut's broad smile: a big mouth-width change, but toward her own
+    neutral face, so the plausibility check (which guards what is ADDED) lets all of it through."""
+    weights = backend.weights(sample_face, [EditRequest(attribute="neutral", strength=1.0)])
+    notes: list[str] = []
+    _, fraction = backend.plausible_target(sample_face, weights, notes)
+    assert fraction == 1.0 and not notes
