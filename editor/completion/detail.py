@@ -48,11 +48,11 @@ class DetailConfig:
     smile_limit: float = 1.4  # the smile level saturates here (strength 2 is not twice the folds)
     lip_raise_share: float = 0.5  # an upper-lip raise (AU10) deepens the folds by this share of a smile's
     wrinkle_gain: float = 1.2  # log-luminance depth of a furrow per unit of skin compression
-    wrinkle_limit: float = 0.35  # compression saturates here (a furrow cannot darken without end)
+    wrinkle_limit: float = 0.22  # compression saturates here (a furrow cannot darken without end)
     forehead_spacing: float = 0.16  # furrow spacing on the forehead
     glabella_spacing: float = 0.16  # between the brows: two lines, half a spacing either side of the midline
     nose_spacing: float = 0.06  # across the nose bridge
-    furrow_width: float = 4.0  # exponent of the furrow profile: larger = thinner dark lines
+    furrow_width: float = 5.0  # exponent of the furrow profile: larger = thinner dark lines
 
 
 # --------------------------------------------------------------------------------------- regions
