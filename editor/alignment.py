@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from editor.landmark_indices import as_array, face_mesh_indices
+
 #: ArcFace / SFace alignment template, (5, 2) pixel positions in a 112x112 crop: the subject's right eye
 #: (image left), left eye, nose tip, right mouth corner, left mouth corner.
 ARCFACE_TEMPLATE_112 = np.array(
@@ -33,6 +35,40 @@ ARCFACE_TEMPLATE_112 = np.array(
 EDIT_SIZES = (128, 256, 512)
 #: Zoom-out used for editing crops: the ArcFace framing widened so chin, forehead and cheeks fit.
 EDIT_EXPAND = 1.6
+
+
+def eye_centres(landmarks: np.ndarray) -> np.ndarray:
+    """(2, 2) centres of the subject's right and left eye openings of (478, 2|3) landmarks, pixels."""
+    idx = face_mesh_indices()
+    points = np.asarray(landmarks, np.float64)[:, :2]
+    return np.stack([points[as_array(idx.eye_loop(side))].mean(axis=0) for side in ("right", "left")])
+
+
+@dataclass(frozen=True)
+class FaceAxes:
+    """A face's own frame, from its eye centres.
+
+    Attributes:
+        across: (2,) unit vector from the subject's right eye to the left.
+        down: (2,) unit vector perpendicular to it, toward the mouth of an upright face.
+        unit: distance between the eye centres, pixels (the face's unit of length).
+        centre: (2,) midpoint of the eye centres, pixels.
+    """
+
+    across: np.ndarray
+    down: np.ndarray
+    unit: float
+    centre: np.ndarray
+
+
+def face_axes(landmarks: np.ndarray) -> FaceAxes:
+    """The `FaceAxes` of (478, 2|3) landmarks."""
+    right, left = eye_centres(landmarks)
+    unit = float(np.linalg.norm(left - right))
+    across = (left - right) / max(unit, 1e-9)
+    return FaceAxes(
+        across=across, down=np.array([-across[1], across[0]]), unit=unit, centre=(right + left) / 2
+    )
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from editor.alignment import FaceAxes, eye_centres, face_axes
 from editor.completion import frame
 from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array, face_mesh_indices
 
@@ -71,7 +72,7 @@ def _disc(centre: np.ndarray, radii: tuple[float, float], size: int = frame.FRAM
 
 
 def _unit(shape: np.ndarray) -> float:
-    return frame.interocular(shape)
+    return face_axes(shape).unit
 
 
 def detail_support(shape: np.ndarray) -> np.ndarray:
@@ -108,7 +109,7 @@ def eye_region(shape: np.ndarray) -> np.ndarray:
     """(S, S) float32 0..1: lower lids, the outer eye corners (crow's feet) and the skin just below."""
     unit = _unit(shape)
     region = np.zeros((frame.FRAME_SIZE, frame.FRAME_SIZE), np.float32)
-    for centre, outward in zip(frame.eye_centres(shape), (-1.0, 1.0), strict=True):
+    for centre, outward in zip(eye_centres(shape), (-1.0, 1.0), strict=True):
         region = np.maximum(
             region, _disc(centre + unit * np.array([0.08 * outward, 0.06]), (0.42 * unit, 0.26 * unit))
         )
@@ -185,9 +186,7 @@ def furrows(
     flow: np.ndarray,
     regions: np.ndarray,
     origin: tuple[int, int],
-    centre: np.ndarray,
-    axes: np.ndarray,
-    unit: float,
+    axes: FaceAxes,
     config: DetailConfig,
 ) -> np.ndarray:
     """(h, w) float32 log shading of compression furrows in a box of the OUTPUT photo.
@@ -196,8 +195,7 @@ def furrows(
         flow: (h, w, 2) backward flow in the box (output pixel q shows source q + flow[q]).
         regions: (h, w, 3) forehead, glabella and nose-bridge furrow regions, in output geometry.
         origin: (x0, y0) of the box in the photo.
-        centre: (2,) face centre in source pixels; axes: (2, 2) unit vectors across (eye to eye) and down.
-        unit: interocular distance in pixels.
+        axes: the face's frame (centre, across, down, unit) in source pixels.
     """
     out = np.zeros(flow.shape[:2], np.float32)
     live = regions.max(axis=-1) > 0.02
@@ -207,7 +205,7 @@ def furrows(
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     f = flow[r0:r1, c0:c1]
     reg = regions[r0:r1, c0:c1]
-    across, down = axes
+    across, down, centre, unit = axes.across, axes.down, axes.centre, axes.unit
     # Directional derivatives of the backward map: |a + (a . grad) flow| > 1 where skin was compressed.
     gy_x, gx_x = np.gradient(f[..., 0])
     gy_y, gx_y = np.gradient(f[..., 1])

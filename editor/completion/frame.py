@@ -12,28 +12,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from editor.alignment import umeyama
+from editor.alignment import eye_centres, umeyama
 from editor.interpolants import piecewise_affine
-from editor.landmark_indices import as_array, face_mesh_indices
+from editor.landmark_indices import face_mesh_indices
 
 #: Side of the canonical frame in pixels.
 FRAME_SIZE = 320
 #: Where the two eye centres sit in the frame (x of the subject's right eye, x of the left, shared y),
 #: as fractions of FRAME_SIZE: the whole face oval fits with a margin.
 EYE_LAYOUT = (0.34, 0.66, 0.40)
-
-
-def eye_centres(landmarks: np.ndarray) -> np.ndarray:
-    """(2, 2) centres of the subject's right and left eye openings, pixels."""
-    idx = face_mesh_indices()
-    points = np.asarray(landmarks, np.float64)[:, :2]
-    return np.stack([points[as_array(idx.eye_loop(side))].mean(axis=0) for side in ("right", "left")])
-
-
-def interocular(landmarks: np.ndarray) -> float:
-    """Distance between the eye centres, pixels: the face's unit of length here."""
-    right, left = eye_centres(landmarks)
-    return float(np.linalg.norm(left - right))
 
 
 def to_frame_similarity(landmarks: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from editor.alignment import face_axes
 from editor.completion.detail import DetailConfig, DetailMaps, furrows, saturate, shipped_detail
-from editor.completion.frame import eye_centres, frame_to_photo, interocular, remap_channels
+from editor.completion.frame import frame_to_photo, remap_channels
 from editor.completion.mouth_bank import MouthBank, sclera_lab, shipped_bank
 from editor.completion.mouth_interior import MouthConfig, paint_mouth_interior
 from editor.eyelids import LidConfig, paint_closed_lids
@@ -166,14 +167,7 @@ class CompletionStage:
         level = float(saturate(smile, config.smile_limit))
         folds = float(saturate(max(lip_raise, 0.0), config.smile_limit)) * config.lip_raise_share
         log_shade = config.smile_gain * (level * (maps[..., 0] + maps[..., 1]) + folds * maps[..., 0])
-        unit = interocular(small_source)
-        right, left = eye_centres(small_source)
-        across = (left - right) / max(np.linalg.norm(left - right), 1e-9)
-        down = np.array([-across[1], across[0]])
-        centre = (right + left) / 2.0
-        log_shade += furrows(
-            small_flow, maps[..., 2:5], (0, 0), centre, np.stack([across, down]), unit, config
-        )
+        log_shade += furrows(small_flow, maps[..., 2:5], (0, 0), face_axes(small_source), config)
         shading = cv2.resize(log_shade.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         shading *= mask[y0:y1, x0:x1]
         gain = np.exp(shading)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from editor.alignment import face_axes
 from editor.geometry.basis import load_basis
 from editor.landmark_indices import (
     LEFT_BROW_LOWER,
@@ -36,17 +37,6 @@ REFERENCE_STRENGTH = 2.0
 MARGIN = 1.15
 
 
-def _frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """(across, down, interocular): the face's axes from the eye centres, and its unit of length."""
-    idx = face_mesh_indices()
-    points = np.asarray(landmarks, np.float64)[:, :2]
-    right = points[as_array(idx.eye_loop("right"))].mean(axis=0)
-    left = points[as_array(idx.eye_loop("left"))].mean(axis=0)
-    unit = float(np.linalg.norm(left - right))
-    across = (left - right) / max(unit, 1e-9)
-    return across, np.array([-across[1], across[0]]), unit
-
-
 def keep_brow_shapes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """`target` with each brow row's displacement replaced by a quadratic in the position along it.
 
@@ -57,7 +47,8 @@ def keep_brow_shapes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     out = np.array(target, np.float64, copy=True)
     src = np.asarray(source, np.float64)
-    across, _, unit = _frame(src)
+    axes = face_axes(src)
+    across, unit = axes.across, axes.unit
     for row in (RIGHT_BROW_UPPER, RIGHT_BROW_LOWER, LEFT_BROW_UPPER, LEFT_BROW_LOWER):
         points = as_array(row)
         position = (src[points, :2] @ across) / max(unit, 1e-9)
@@ -80,8 +71,8 @@ def feature_changes(source: np.ndarray, target: np.ndarray) -> dict[str, float]:
 
     def measure(points: np.ndarray) -> dict[str, float]:
         points = np.asarray(points, np.float64)[:, :2]
-        across, down, unit = _frame(points)
-        eyes = points[as_array(idx.eye_loop("right") + idx.eye_loop("left"))].mean(axis=0)
+        axes = face_axes(points)
+        down, unit, eyes = axes.down, axes.unit, axes.centre
         height = {}
         for name, row in (
             ("brow_right", RIGHT_BROW_UPPER + RIGHT_BROW_LOWER),
