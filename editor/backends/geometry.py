@@ -128,8 +128,7 @@ class GeometryBackend:
                 )
         config = self.warp_config_for(face)
         target, fraction = self.plausible_target(face, weights, notes)
-        adding = {name: w for name, w in weights.items() if w > 0}
-        removing = {name: w for name, w in weights.items() if w < 0}
+        adding, removing = _split(weights)
         smile = self.smile_level(removing) + fraction * self.smile_level(adding)
         lip_raise = fraction * self.lip_raise_level(adding)
         result, completed = self.render(
@@ -190,8 +189,7 @@ class GeometryBackend:
         plausible: the check applies to what is added, measured from the face with that taken away.
         Returns (target (478, 3), the fraction of the added motion kept); a note when scaled back.
         """
-        removing = {name: w for name, w in weights.items() if w < 0}
-        adding = {name: w for name, w in weights.items() if w > 0}
+        adding, removing = _split(weights)
         base = np.asarray(face.landmarks, np.float64)
         if removing:
             base = base + landmark_motion(face.landmarks, removing, self.basis)
@@ -208,20 +206,12 @@ class GeometryBackend:
 
     def lip_raise_level(self, weights: Mapping[str, float]) -> float:
         """Upper-lip raise beyond what the smile in ``weights`` brings, in units of the typical smile's."""
-        reference = prototype("happy")
-        names = [n for n in reference if n.startswith("mouthUpperUp")]
-        typical = sum(reference[n] for n in names)
-        if typical <= 0:
-            return 0.0
-        raised = sum(max(weights.get(n, 0.0), 0.0) for n in names) / typical
+        raised = _share_of_typical_smile({n: max(w, 0.0) for n, w in weights.items()}, "mouthUpperUp")
         return max(raised - max(self.smile_level(weights), 0.0), 0.0)
 
     def smile_level(self, weights: Mapping[str, float]) -> float:
         """How much of a typical real smile ``weights`` hold (1 = happy at strength 1; negative: removed)."""
-        reference = prototype("happy")
-        names = [n for n in reference if n.startswith("mouthSmile")]
-        typical = sum(reference[n] for n in names)
-        return float(sum(weights.get(n, 0.0) for n in names) / typical) if typical > 0 else 0.0
+        return _share_of_typical_smile(weights, "mouthSmile")
 
     def _frames(
         self,
@@ -266,6 +256,19 @@ class GeometryBackend:
         if abs(eyelid_scale - self.config.eyelid_scale) < 1e-3:
             return self.config
         return replace(self.config, eyelid_scale=eyelid_scale)
+
+
+def _split(weights: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """(adding, removing): the positive weights and the negative ones."""
+    return {n: w for n, w in weights.items() if w > 0}, {n: w for n, w in weights.items() if w < 0}
+
+
+def _share_of_typical_smile(weights: Mapping[str, float], prefix: str) -> float:
+    """Sum of the ``prefix`` shapes (both sides) in ``weights`` over their sum in happy at strength 1."""
+    reference = prototype("happy")
+    names = [n for n in reference if n.startswith(prefix)]
+    typical = sum(reference[n] for n in names)
+    return float(sum(weights.get(n, 0.0) for n in names) / typical) if typical > 0 else 0.0
 
 
 def _suppression(measured: Mapping[str, float], names: Sequence[str], amount: float) -> dict[str, float]:
