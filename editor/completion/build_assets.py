@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from editor.completion import detail, frame
+from editor.completion.assets import asset_folder
 from editor.completion.mouth_bank import (
     BANK_FILE,
     MOUTH_WIDTH,
@@ -42,6 +41,7 @@ from editor.completion.mouth_bank import (
     sclera_lab,
 )
 from editor.geometry.calibrate_happy import measure_landmarks
+from editor.geometry.prototypes import happy_calibration
 from editor.images import load_image
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,10 @@ FOLD_LEVEL = -0.02
 
 def held_out_ids() -> set[str]:
     """The London people held out from every calibration."""
-    path = resources.files("editor") / "data" / "happy_calibration.json"
-    return set(json.loads(path.read_text())["test_ids"])
+    calibration = happy_calibration()
+    if calibration is None:
+        raise FileNotFoundError("editor/data/happy_calibration.json (the held-out split) is missing.")
+    return set(calibration["test_ids"])
 
 
 def calibration_pairs(data: Path, cache: Path | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -140,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, required=True, help="the London set (neutral/, smiling/)")
     parser.add_argument("--cache", type=Path, default=None, help="landmark cache (.npz) to reuse or write")
-    parser.add_argument(
-        "--out", type=Path, default=Path(str(resources.files("editor") / "data" / "completion"))
-    )
+    parser.add_argument("--out", type=Path, default=asset_folder())
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     pairs = calibration_pairs(args.data, args.cache)

@@ -24,14 +24,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from editor.alignment import FaceAxes, eye_centres, face_axes
 from editor.completion import frame
+from editor.completion.assets import shipped_asset
 from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array, face_mesh_indices
 
 DETAIL_FILE = "smile_detail.npz"
@@ -153,12 +152,7 @@ class DetailMaps:
 @cache
 def shipped_detail() -> DetailMaps:
     """The shipped smile detail (editor/data/completion/smile_detail.npz), loaded once per process."""
-    path = Path(str(resources.files("editor") / "data" / "completion" / DETAIL_FILE))
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing: rebuild it with `python -m editor.completion.build_assets --data <london>`."
-        )
-    with np.load(path) as data:
+    with np.load(shipped_asset(DETAIL_FILE)) as data:
         shape = data["shape"].astype(np.float64)
         smile = np.stack([data["smile_cheeks"], data["smile_eyes"]], axis=-1).astype(np.float32)
     return DetailMaps(

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from editor.completion.assets import shipped_asset
 from editor.landmark_indices import as_array, face_mesh_indices
 
 logger = logging.getLogger(__name__)
@@ -221,9 +221,4 @@ class MouthBank:
 @cache
 def shipped_bank() -> MouthBank:
     """The bank shipped in editor/data/completion (loaded once per process)."""
-    path = Path(str(resources.files("editor") / "data" / "completion" / BANK_FILE))
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing: rebuild it with `python -m editor.completion.build_assets --data <london>`."
-        )
-    return MouthBank.load(path)
+    return MouthBank.load(shipped_asset(BANK_FILE))

@@ -230,14 +230,19 @@ def facs_weights(name: str) -> dict[str, float]:
     return weights
 
 
+def _packaged_json(name: str, without: str) -> dict | None:
+    """editor/data/``name`` parsed, or None (with a warning saying ``without`` what) when absent."""
+    path = resources.files("editor") / "data" / name
+    if not path.is_file():
+        logger.warning("%s is missing: %s", name, without)
+        return None
+    return json.loads(path.read_text())
+
+
 @functools.cache
 def happy_calibration() -> dict | None:
     """The shipped happy calibration (editor/data/happy_calibration.json), or None when absent."""
-    path = resources.files("editor") / "data" / HAPPY_CALIBRATION_FILE
-    if not path.is_file():
-        logger.warning("%s is missing: 'happy' uses the textbook FACS recipe", HAPPY_CALIBRATION_FILE)
-        return None
-    return json.loads(path.read_text())
+    return _packaged_json(HAPPY_CALIBRATION_FILE, "'happy' uses the textbook FACS recipe")
 
 
 #: ARKit shapes FaceLandmarker barely scores on photos or renders even when the landmarks clearly move
@@ -278,11 +283,7 @@ def happy_recipes() -> dict[str, dict[str, float]]:
 @functools.cache
 def emotion_calibration() -> dict | None:
     """The shipped intensity calibration (editor/data/emotion_calibration.json), or None when absent."""
-    path = resources.files("editor") / "data" / EMOTION_CALIBRATION_FILE
-    if not path.is_file():
-        logger.warning("%s is missing: recipes use their uncalibrated intensities", EMOTION_CALIBRATION_FILE)
-        return None
-    return json.loads(path.read_text())
+    return _packaged_json(EMOTION_CALIBRATION_FILE, "recipes use their uncalibrated intensities")
 
 
 def intensity(name: str) -> float:
