@@ -6,7 +6,7 @@ the flow and the landmarks before and after, `CompletionStage.complete` adds
 - a real mouth interior where the lips part (`mouth_interior`, from the shipped `mouth_bank`),
 - the shading of the expression's folds, bulges and wrinkles (`detail`: a real smile's ratio image,
   and furrows where the warp compresses skin),
-- a lash line over eyes the warp closed (`editor.eyelids`).
+- a lash line over eyes the warp closed (`eyelids`).
 """
 
 from editor.completion.stage import Completion, CompletionConfig, CompletionStage

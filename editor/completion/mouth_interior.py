@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from editor.completion.masks import polygon_coverage
 from editor.completion.mouth_bank import (
     MOUTH_WIDTH,
     MouthBank,
@@ -56,14 +57,6 @@ class MouthConfig:
     lower_band: float = 0.03  # ... and this much of the lower lip's inner edge and lower teeth
     tongue_light: float = 0.8  # the tongue's lightness: the example's lips' L times this
     cavity_light: float = 0.18  # the cavity's lightness under the upper teeth: the lips' L times this
-
-
-def _fill(shape: tuple[int, int], polygon: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """Anti-aliased (h, w) float32 coverage of a polygon given in photo pixels, in a box at `origin`."""
-    canvas = np.zeros(shape, np.uint8)
-    pts = np.round((polygon - origin) * 16).astype(np.int32)
-    cv2.fillPoly(canvas, [pts], 255, lineType=cv2.LINE_AA, shift=4)
-    return canvas.astype(np.float32) / 255.0
 
 
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
@@ -124,11 +117,11 @@ def paint_mouth_interior(
     # Where to paint: inside the target opening, softly, except where real interior maps back unstretched.
     sigma = max(config.edge_softness * mouth_w, 0.5)
     k = 2 * math.ceil(2 * sigma) + 1
-    inside_t = cv2.GaussianBlur(_fill(box, poly_t, origin), (k, k), sigma)
+    inside_t = cv2.GaussianBlur(polygon_coverage(box, poly_t, origin), (k, k), sigma)
     map_x = flow[region][..., 0] + np.arange(box[1], dtype=np.float32)[None, :]
     map_y = flow[region][..., 1] + np.arange(box[0], dtype=np.float32)[:, None]
     real = cv2.remap(
-        _fill(box, poly_s, origin), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        polygon_coverage(box, poly_s, origin), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
     unstretched = _smoothstep(config.stretch_from, config.stretch_to, jacobian_determinant(flow[region]))
     # An opening grown far beyond the photo's own is replaced whole: stretched real teeth mixed with

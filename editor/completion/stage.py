@@ -11,10 +11,10 @@ import numpy as np
 
 from editor.alignment import face_axes
 from editor.completion.detail import DetailConfig, DetailMaps, furrows, saturate, shipped_detail
+from editor.completion.eyelids import LidConfig, paint_closed_lids
 from editor.completion.frame import frame_to_photo, remap_channels
 from editor.completion.mouth_bank import MouthBank, sclera_lab, shipped_bank
 from editor.completion.mouth_interior import MouthConfig, paint_mouth_interior
-from editor.eyelids import LidConfig, paint_closed_lids
 from editor.landmark_indices import as_array, face_mesh_indices
 
 logger = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from editor.completion.masks import polygon_coverage
 from editor.landmark_indices import as_array, face_mesh_indices
 
 
@@ -26,12 +27,6 @@ class LidConfig:
     closed_full: float = 0.85  # ... fully painted from this fraction on
     edge: float = 0.025  # soft edge (Gaussian sigma), as a fraction of the eye width
     darkest: float = 0.1  # the lash colour is the mean of this darkest fraction of the upper-lid band
-
-
-def _fill(shape: tuple[int, int], polygon: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    canvas = np.zeros(shape, np.uint8)
-    cv2.fillPoly(canvas, [np.round((polygon - origin) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-    return canvas.astype(np.float32) / 255.0
 
 
 def paint_closed_lids(
@@ -82,7 +77,7 @@ def paint_closed_lids(
         # Lash colour: the darkest pixels of a band along the source upper lid (lashes, liner).
         upper = source[as_array(idx.right_eye_upper if side == "right" else idx.left_eye_upper)]
         band = np.concatenate([upper - [0, 0.12 * eye_w], upper[::-1] + [0, 0.04 * eye_w]])
-        weights = _fill(box, band, origin) > 0.5
+        weights = polygon_coverage(box, band, origin) > 0.5
         pixels = original[region][weights].astype(np.float32)
         if len(pixels) < 4:
             continue
@@ -90,7 +85,7 @@ def paint_closed_lids(
         darkest = pixels[luma <= np.quantile(luma, config.darkest)]
         lash = darkest.mean(axis=0)
 
-        slit = _fill(box, target[loop], origin)
+        slit = polygon_coverage(box, target[loop], origin)
         k = 2 * math.ceil(2 * sigma) + 1
         alpha = strength * np.clip(cv2.GaussianBlur(slit, (k, k), sigma) * 1.3, 0.0, 1.0)
         a = alpha[..., None]
