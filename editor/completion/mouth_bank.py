@@ -53,10 +53,14 @@ def mouth_frame(landmarks: np.ndarray) -> np.ndarray:
     return np.hstack([rotation, translation[:, None]])
 
 
+def loop_chains(loop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (11, 2) upper and (11, 2) lower chains, corner to corner, of a (20, 2) `inner_lip_loop`."""
+    return loop[:11], np.vstack([loop[:1], loop[11:][::-1], loop[10:11]])
+
+
 def opening_descriptor(loop_in_frame: np.ndarray) -> np.ndarray:
     """(9,) gaps between facing inner-lip points, in mouth-frame pixels: the opening's shape."""
-    upper = loop_in_frame[:11]
-    lower = np.vstack([loop_in_frame[:1], loop_in_frame[11:][::-1], loop_in_frame[10:11]])
+    upper, lower = loop_chains(loop_in_frame)
     return (lower[:, 1] - upper[:, 1])[_DESCRIPTOR_PAIRS]
 
 

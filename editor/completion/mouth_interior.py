@@ -30,6 +30,7 @@ from editor.completion.mouth_bank import (
     from_lab,
     inner_lip_loop,
     lip_ring,
+    loop_chains,
     mouth_frame,
     opening_descriptor,
     to_lab,
@@ -158,8 +159,7 @@ def paint_mouth_interior(
 
 def _chains(loop: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The upper and lower inner-lip edges of a mouth-frame loop (20, 2), at abscissae `x`."""
-    upper = loop[:11]
-    lower = np.vstack([loop[:1], loop[11:][::-1], loop[10:11]])
+    upper, lower = loop_chains(loop)
     order_u, order_l = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
     return (
         np.interp(x, upper[order_u, 0], upper[order_u, 1]),
