@@ -56,6 +56,7 @@ from editor.backends.geometry import GeometryBackend
 from editor.editor import Editor
 from editor.errors import NoFaceError
 from editor.face import Face
+from editor.geometry import prototypes
 from editor.geometry.calibrate_happy import align_to, inter_iris, smile_error
 from editor.geometry.motion import RIGID_POINTS
 from editor.images import load_image, save_image
@@ -71,7 +72,6 @@ LPIPS_ENLARGE, LPIPS_SIDE = 1.3, 256
 #: Face box enlargement of the montage tiles, and their side.
 MONTAGE_ENLARGE, MONTAGE_SIDE = 1.5, 256
 MONTAGE_PEOPLE = 6
-CALIBRATION = Path(__file__).resolve().parents[1] / "editor" / "data" / "happy_calibration.json"
 
 
 # ---------------------------------------------------------------------- pure helpers
@@ -327,7 +327,7 @@ class Person:
 
 def held_out_people(london: Path | None, canada: Path | None, limit: int | None) -> list[tuple[str, Path]]:
     """(dataset, neutral photo path) of the held-out people, London and Canada interleaved."""
-    test_ids = json.loads(CALIBRATION.read_text())["test_ids"]
+    test_ids = prototypes.happy_calibration()["test_ids"]
     groups: list[list[tuple[str, Path]]] = []
     if london is not None:
         paths = [london / "neutral" / f"{i}.jpg" for i in sorted(test_ids)]
