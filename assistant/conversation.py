@@ -293,10 +293,18 @@ class Conversation:
             raise SessionError(
                 f"No saved session at {path}; save one first or pick the folder that holds it."
             )
+        return cls.from_json(path.read_bytes(), path)
+
+    @classmethod
+    def from_json(cls, data: str | bytes, path: str | Path) -> Conversation:
+        """Read the text of a ``session.json`` (``path`` names it in errors); raises `SessionError`."""
         try:
-            payload = _SessionFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, ValidationError, UnicodeDecodeError) as error:
-            raise SessionError(f"The session file {path} is not a valid facechat session: {error}") from error
+            payload = _SessionFile.model_validate(json.loads(data))
+        except (json.JSONDecodeError, ValidationError, UnicodeDecodeError, RecursionError) as error:
+            reason = "it is nested too deeply" if isinstance(error, RecursionError) else error
+            raise SessionError(
+                f"The session file {path} is not a valid facechat session: {reason}"
+            ) from error
         if payload.version != SESSION_VERSION:
             raise SessionError(
                 f"The session file {path} has version {payload.version}; this facechat reads version "
