@@ -25,8 +25,8 @@ from eval.metrics.parsing import Summary, TurnScore, score_requests, summarize
 
 DATA = Path(__file__).resolve().parent / "parsing"
 #: Messages written after the parser (each run once before later fixes; see their headers).
-HELDOUT = ("heldout.yaml", "heldout2.yaml", "heldout3.yaml")
-HELDOUT_DIALOGUES = "heldout_dialogues.yaml"
+HELDOUT = ("heldout.yaml", "heldout2.yaml", "heldout3.yaml", "heldout4.yaml")
+HELDOUT_DIALOGUES = ("heldout_dialogues.yaml", "heldout_dialogues2.yaml")
 
 
 def load(name: str) -> list[dict]:
@@ -81,6 +81,12 @@ def run_dialogues(
     return scores, failures
 
 
+def _quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
 def _format(title: str, summary: Summary) -> str:
     slots = ", ".join(
         f"{slot} {summary.slot_accuracy[slot]:.1%} ({c}/{t})"
@@ -120,18 +126,24 @@ def main(argv: list[str] | None = None) -> int:
         name = "offline"
         sys.stdout.write(f"offline parser loaded in {cold * 1000:.0f} ms\n")
     single_scores, seconds, single_failures = run_singles(parse)
-    heldout_scores, heldout_failures = [], []
+    heldout_scores, heldout_failures, per_file = [], [], []
     for held in HELDOUT:
         scores, _, failures = run_singles(parse, held)
         heldout_scores += scores
         heldout_failures += failures
-    held_dialogue_scores, held_dialogue_failures = run_dialogues(parse, HELDOUT_DIALOGUES)
+        per_file.append(_format(f"  {held}", summarize(scores)))
+    held_dialogue_scores, held_dialogue_failures = [], []
+    for held in HELDOUT_DIALOGUES:
+        scores, failures = run_dialogues(parse, held)
+        held_dialogue_scores += scores
+        held_dialogue_failures += failures
+        per_file.append(_format(f"  {held}", summarize(scores)))
     dialogue_scores, dialogue_failures = run_dialogues(parse)
     singles, dialogues = summarize(single_scores), summarize(dialogue_scores)
     overall = summarize(single_scores + dialogue_scores)
-    # warm latency: a second pass over the single messages
+    # warm latency: a second pass over the single and held-out messages
     warm = []
-    for item in load("singles.yaml"):
+    for item in [m for file in ("singles.yaml", *HELDOUT) for m in load(file)]:
         start = time.perf_counter()
         parse(item["text"])
         warm.append(time.perf_counter() - start)
@@ -141,9 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         _format("dialogue turns", dialogues),
         _format("held-out messages", summarize(heldout_scores)),
         _format("held-out dialogue turns", summarize(held_dialogue_scores)),
+        "held-out, per batch:",
+        *per_file,
         _format("all turns", overall),
         f"warm latency per message: median {statistics.median(warm) * 1000:.2f} ms, "
-        f"p95 {sorted(warm)[int(0.95 * (len(warm) - 1))] * 1000:.2f} ms, max {max(warm) * 1000:.2f} ms",
+        f"p95 {_quantile(warm, 0.95) * 1000:.2f} ms, p99 {_quantile(warm, 0.99) * 1000:.2f} ms, "
+        f"max {max(warm) * 1000:.2f} ms",
     ]
     sys.stdout.write("\n".join(lines) + "\n")
     if args.failures:
@@ -168,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
             "heldout": summarize(heldout_scores).__dict__,
             "heldout_dialogues": summarize(held_dialogue_scores).__dict__,
             "all": overall.__dict__,
-            "warm_latency_ms": {"median": statistics.median(warm) * 1000, "max": max(warm) * 1000},
+            "warm_latency_ms": {
+                "median": statistics.median(warm) * 1000,
+                "p99": _quantile(warm, 0.99) * 1000,
+                "max": max(warm) * 1000,
+            },
         }
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0

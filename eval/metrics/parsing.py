@@ -50,13 +50,15 @@ def sign_ok(predicted: float, expected: Mapping[str, Any]) -> bool:
 
 
 def command_ok(predicted: Command | None, expected: Mapping[str, Any] | None) -> bool:
-    """Whether the predicted command matches (name; factor within tolerance when expected names one)."""
+    """Whether the predicted command matches (name; factor within tolerance, and count, when expected)."""
     if expected is None:
         return predicted is None
     if predicted is None or predicted.name != expected["name"]:
         return False
     if expected.get("factor") is not None:
         return abs((predicted.factor or 0.0) - float(expected["factor"])) <= FACTOR_TOLERANCE
+    if expected.get("count") is not None:
+        return getattr(predicted, "count", 1) == int(expected["count"])
     return True
 
 
