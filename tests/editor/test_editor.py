@@ -38,3 +38,18 @@ def test_identity_gate_backs_off_when_the_threshold_is_unreachable(analyzer, sam
     outcome = strict.render(sample_rgb, [EditRequest(attribute="mouth_open", strength=1.0)])
     assert outcome.scale < 1.0
     assert any("recognisable" in note or "without changing who" in note for note in outcome.notes)
+
+
+def test_an_upside_down_face_is_edited_where_its_mouth_is(editor, sample_rgb):
+    request = [EditRequest(attribute="happy", strength=1.0, steps=1)]
+    upright = editor.render(sample_rgb, request)
+    turned = editor.render(np.ascontiguousarray(sample_rgb[::-1, ::-1]), request)
+    back = turned.image[::-1, ::-1].astype(np.int16)
+    change = np.abs(back - sample_rgb).sum(axis=2)
+    landmarks = upright.face.landmarks
+    top, bottom = landmarks[:, 1].min(), landmarks[:, 1].max()
+    mouth_rows = slice(int(top + 0.65 * (bottom - top)), int(bottom))
+    brow_rows = slice(int(top), int(top + 0.35 * (bottom - top)))
+    assert change[mouth_rows].mean() > 3 * change[brow_rows].mean()  # the mouth moved, not the brows
+    assert np.abs(back - upright.image).mean() < 0.5  # the same edit as on the upright photo, turned
+    assert turned.identity.same_person and turned.expression[0].appeared is True

@@ -119,3 +119,23 @@ def test_real_smiles_score_higher_than_their_neutral_twins(analyzer, london):
         rises.append(smile(smiling) - smile(neutral))
     assert higher >= 0.75 * len(people)
     assert np.mean(rises) > 0.25
+
+
+def test_an_upside_down_face_is_measured_upright_and_mapped_back(analyzer, sample_rgb, sample_face):
+    turned = np.ascontiguousarray(sample_rgb[::-1, ::-1])  # 180°: pixel (x, y) -> (511 - x, 511 - y)
+    face = analyzer.analyze_one(turned)
+    unturned = 511 - face.landmarks[:, :2]
+    assert np.median(np.linalg.norm(unturned - sample_face.landmarks[:, :2], axis=1)) < 2.0
+    assert np.max(np.linalg.norm(511 - face.points5 - sample_face.points5, axis=1)) < 6.0  # YuNet's own noise
+    assert abs(abs(face.roll - sample_face.roll) - 180) < 5  # the true roll, not the upright mesh's ~0°
+    assert face.blendshapes["mouthSmileLeft"] > 0.5  # the expression is read off the upright crop
+    mouth, brows = face.landmarks[13, 1], face.landmarks[[105, 334], 1].mean()
+    assert mouth < brows  # upside down: the mouth is above the brows on screen
+
+
+def test_quarter_turned_faces_keep_their_landmarks(analyzer, sample_rgb, sample_face):
+    turned = np.ascontiguousarray(np.rot90(sample_rgb))  # counter-clockwise: (x, y) -> (y, 511 - x)
+    face = analyzer.analyze_one(turned)
+    unturned = np.stack([511 - face.landmarks[:, 1], face.landmarks[:, 0]], axis=1)
+    assert np.median(np.linalg.norm(unturned - sample_face.landmarks[:, :2], axis=1)) < 4.0
+    assert 60 < abs(face.roll) < 120
