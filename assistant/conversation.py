@@ -12,7 +12,7 @@ re-renders from the original (no accumulated resampling blur). `Conversation.app
 - ``undo`` / ``redo`` move in the stack, ``reset`` pushes the empty state (so it can be undone);
 - ``show_steps`` changes nothing and describes the stack.
 
-A session saves to a folder as ``session.json`` (written to a temporary file, then ``os.replace``d, so a
+A session saves to a folder as ``session.json`` (written to a temporary file, then renamed, so a
 crash mid-write leaves the previous file intact); rendering and PNGs belong to the caller.
 """
 
@@ -21,8 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from editor import vocabulary as vocab
 from editor.errors import FacechatError
+from editor.images import save_bytes
 from editor.requests import Command, EditRequest, ParseResult
 
 logger = logging.getLogger(__name__)
@@ -267,23 +266,16 @@ class Conversation:
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | Path) -> Path:
-        """Write ``folder/session.json`` atomically (temp file + os.replace); returns its path."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        payload = _SessionFile(version=SESSION_VERSION, index=self.index, states=self.states)
-        target = folder / SESSION_FILE
-        handle, temp = tempfile.mkstemp(prefix=".session-", suffix=".json.tmp", dir=folder)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(payload.model_dump_json(indent=2))
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        """Write ``folder/session.json`` atomically (`editor.images.save_bytes`); returns its path."""
+        target = save_bytes(self.to_json().encode("utf-8"), Path(folder) / SESSION_FILE)
         logger.info("Saved session (%d states) to %s", len(self.states), target)
         return target
+
+    def to_json(self) -> str:
+        """The text of ``session.json``: the stack and the position in it (read back by `from_json`)."""
+        return _SessionFile(version=SESSION_VERSION, index=self.index, states=self.states).model_dump_json(
+            indent=2
+        )
 
     @classmethod
     def load(cls, folder: str | Path) -> Conversation:

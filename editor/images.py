@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -160,18 +161,43 @@ def encode_gif(
 
 
 def save_bytes(data: bytes, path: str | os.PathLike) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file beside it, then rename); returns the path."""
+    """Write ``data`` to ``path`` atomically (temporary file beside it, then rename); returns the path.
+
+    The file is flushed to disk before the rename, and gets the mode an ordinary ``open`` would give it
+    under the process's umask (0644 under umask 022), not the temporary file's private 0600.
+    """
     path = Path(path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+            stream.flush()
+            os.fchmod(stream.fileno(), 0o666 & ~process_umask())
+            os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def process_umask() -> int:
+    """The process's file-creation mask (e.g. 0o022), read without changing it where the OS allows."""
+    try:  # Linux >= 4.7 reports it; os.umask can only be read by setting it (racy with other threads)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
 
 
 def save_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95) -> Path:
