@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
+
 from assistant.cli_faces import image_argument_help, note
 from assistant.session import Assistant, Turn
 from editor.images import SAMPLE_NAME, encode_gif, save_bytes, save_image
@@ -89,21 +91,29 @@ def run_edit(args: argparse.Namespace) -> int:
         note(turn.error)
         return 1
     edited = bool(turn.requests) and turn.identity is not None
-    output = args.output or Path(f"{Path(args.image).stem}_edited.png")
+    output = args.output or Path(f"{Path(args.image).stem}_edited.png")  # default: the current folder
+    written: dict[str, str] = {}
     if edited:
-        save_image(turn.image, output)
+        written["output"] = str(save_image(turn.image, output).resolve())
         if args.gif and turn.frames:
-            save_bytes(encode_gif([session.original, *turn.frames]), args.gif)
+            before = cv2.resize(session.original, turn.frames[0].shape[1::-1], interpolation=cv2.INTER_AREA)
+            written["gif"] = str(save_bytes(encode_gif([before, *turn.frames]), args.gif).resolve())
         if args.frames and turn.frames:
             for i, frame in enumerate(turn.frames, start=1):
                 save_image(frame, args.frames / f"step_{i:02d}.png")
+            written["frames"] = str(args.frames.resolve())
     if args.json:
-        record = turn_record(turn) | {"output": str(output) if edited else None}
+        record = turn_record(turn) | {"output": written.get("output")}
+        record |= {k: v for k, v in written.items() if k != "output"}
         sys.stdout.write(json.dumps(record, indent=2) + "\n")
     else:
         sys.stdout.write(turn.reply + "\n")
         if edited:
-            sys.stdout.write(f"saved {output}\n")
+            sys.stdout.write(f"Saved the edited photo to {written['output']}.\n")
+        if "gif" in written:
+            sys.stdout.write(f"Wrote the {len(turn.frames)} steps as an animated GIF to {written['gif']}.\n")
+        if "frames" in written:
+            sys.stdout.write(f"Wrote the {len(turn.frames)} steps as PNGs to {written['frames']}.\n")
     if not edited:
         if not args.json:
             note("nothing was edited.")
@@ -112,12 +122,14 @@ def run_edit(args: argparse.Namespace) -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
+    folder = args.session.expanduser().resolve()  # default: facechat-session in the current folder
     if args.resume:
-        session = Assistant.load(args.session)
-        sys.stdout.write(f"Resumed the session in {args.session}.\n")
+        session = Assistant.load(folder)
+        sys.stdout.write(f"Resumed the session in {folder}.\n")
     else:
         session = Assistant()
         sys.stdout.write(session.load_image(args.image, face_index=args.face) + "\n")
+        sys.stdout.write(f"The session is saved to {folder} after every turn (continue it with --resume).\n")
     sys.stdout.write(
         "Type a request (e.g. 'make her smile a little'), 'undo', 'show me the steps', or 'quit'.\n"
     )
@@ -133,9 +145,8 @@ def run_chat(args: argparse.Namespace) -> int:
                 continue
             turn = session.run(text)
             sys.stdout.write(f"facechat> {turn.reply}\n")
-            if turn.image is not None and session.original is not None:
-                save_image(turn.image, args.session / "current.png")
+            session.save(folder)  # the whole session, in one step: a crash loses at most this turn
     finally:
-        session.save(args.session)
-        sys.stdout.write(f"Session saved to {args.session} (resume with --resume).\n")
+        session.save(folder)
+        sys.stdout.write(f"Session saved to {folder} (resume with --resume).\n")
     return 0

@@ -10,7 +10,8 @@ Problems a person can fix (an unreadable photo, no face, several faces) come bac
 
 from __future__ import annotations
 
-import json
+import functools
+import hashlib
 import logging
 import threading
 import time
@@ -19,16 +20,21 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.conversation import Conversation, SessionError
+from assistant.conversation import SESSION_FILE, Conversation, SessionError
+from assistant.session_folder import (
+    CURRENT_FILE,
+    META_FILE,
+    ORIGINAL_FILE,
+    Content,
+    PhotoFile,
+    SavedFile,
+    SessionFolder,
+)
 from editor.errors import FacechatError
-from editor.images import ImageSource, load_image, save_bytes, save_image
+from editor.images import ImageSource, encode_image, load_image
 from editor.requests import Command, EditRequest, ParseResult
 
 logger = logging.getLogger(__name__)
-
-ORIGINAL_FILE = "original.png"
-CURRENT_FILE = "current.png"
-META_FILE = "photo.json"
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class Assistant:
         self.face_index = face_index
         self.last_turn: Turn | None = None
         self.image_note: str | None = None
+        #: file name -> (the photo array last saved under it, where and with what checksum)
+        self._saved: dict[str, tuple[np.ndarray, SavedFile]] = {}
         if image is not None:
             self.load_image(image, face_index=face_index)
 
@@ -129,6 +137,7 @@ class Assistant:
             rgb = load_image(image)
             face = self.editor.analyze(rgb, face_index)
             self.original, self.current = rgb, rgb
+            self._saved = {}
             self.face_index = face_index
             self.conversation = Conversation()
             self.last_turn = None
@@ -204,27 +213,62 @@ class Assistant:
     # ------------------------------------------------------------------ persistence
 
     def save(self, folder: str | Path) -> Path:
-        """Save the session (conversation JSON, original and current PNGs), each file written atomically."""
+        """Save the session into ``folder`` in one step; returns the folder.
+
+        The conversation, the original and current photos (PNG), which face, and a manifest of their
+        checksums replace the folder's contents in one atomic step (`SessionFolder.replace`): a save
+        interrupted at any moment leaves the previous session whole, never one save's photo with
+        another's conversation. Photos this session saved before are linked, not encoded again.
+
+        Raises:
+            SessionError: ``folder`` exists but holds files that are not a facechat session's.
+        """
         with self._lock:
-            folder = Path(folder)
-            folder.mkdir(parents=True, exist_ok=True)
+            files: dict[str, Content] = {SESSION_FILE: self.conversation.to_json().encode("utf-8")}
+            photos: dict[str, np.ndarray] = {}
             if self.original is not None:
-                save_image(self.original, folder / ORIGINAL_FILE)
-                save_image(self.current if self.current is not None else self.original, folder / CURRENT_FILE)
-                save_bytes(json.dumps({"face_index": self.face_index}).encode(), folder / META_FILE)
-            self.conversation.save(folder)
-            return folder
+                current = self.current if self.current is not None else self.original
+                photos = {ORIGINAL_FILE: self.original, CURRENT_FILE: current}
+                encoded = {
+                    id(image): functools.cache(functools.partial(encode_image, image))
+                    for image in photos.values()
+                }
+                files.update({name: encoded[id(image)] for name, image in photos.items()})
+                files[META_FILE] = PhotoFile(face_index=self.face_index).model_dump_json().encode("utf-8")
+            reuse = {
+                name: saved
+                for name, image in photos.items()
+                for earlier, saved in self._saved.values()
+                if earlier is image
+            }
+            written = SessionFolder(folder).replace(files, reuse=reuse)
+            self._saved = {name: (image, written[name]) for name, image in photos.items()}
+            return Path(folder)
 
     @classmethod
     def load(cls, folder: str | Path, *, editor=None, parser=None) -> Assistant:
-        """Restore a session saved with `save`; the current photo is re-rendered from the original."""
-        folder = Path(folder)
-        conversation = Conversation.load(folder)
+        """Restore a session saved with `save`; the current photo is re-rendered from the original.
+
+        Every file is checked before anything is used (`SessionFolder.read`): a missing, damaged,
+        linked or mixed folder, or a photo that is no longer usable, raises `SessionError` with a
+        sentence naming the file and what to do.
+        """
+        session = SessionFolder(folder)
+        files = session.read()
+        conversation = Conversation.from_json(files[SESSION_FILE], session.path / SESSION_FILE)
+        meta = PhotoFile.parse(files.get(META_FILE), session.path / META_FILE)
+        session.verify(files)
         assistant = cls(editor=editor, parser=parser)
-        original = folder / ORIGINAL_FILE
-        if original.is_file():
-            meta = _read_json(folder / META_FILE)
-            assistant.load_image(original, face_index=meta.get("face_index"))
+        if ORIGINAL_FILE in files:
+            path = session.path / ORIGINAL_FILE
+            try:
+                assistant.load_image(
+                    load_image(files[ORIGINAL_FILE], name=str(path)), face_index=meta.face_index
+                )
+            except FacechatError as error:
+                raise SessionError(f"The session's photo cannot be used: {error}") from error
+            digest = hashlib.sha256(files[ORIGINAL_FILE]).hexdigest()
+            assistant._saved = {ORIGINAL_FILE: (assistant.original, SavedFile(path, digest))}
         assistant.conversation = conversation
         if assistant.original is not None and conversation.edits:
             assistant.current = assistant._render(conversation.edits).image
@@ -333,12 +377,3 @@ def shared_editor():
 
             _shared_editor = Editor()
         return _shared_editor
-
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise SessionError(f"{path} is damaged ({error}); the session cannot be restored.") from error

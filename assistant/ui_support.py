@@ -30,7 +30,8 @@ import cv2
 import numpy as np
 
 from assistant.conversation import SESSION_FILE, SessionError
-from assistant.session import CURRENT_FILE, META_FILE, ORIGINAL_FILE, Assistant, Turn
+from assistant.session import Assistant, Turn
+from assistant.session_folder import SESSION_FILES
 from editor.editor import BLIND_BLENDSHAPES, ExpressionCheck
 from editor.errors import FaceSelectionError, NoFaceError
 from editor.face import Face
@@ -45,8 +46,6 @@ logger = logging.getLogger(__name__)
 MAX_WORKING_SIDE = 2048
 #: Longest side of the copies shown on screen.
 DISPLAY_SIDE = 1024
-#: The files of a saved session (see `Assistant.save`); nothing else is read from a session zip.
-SESSION_FILES = (SESSION_FILE, ORIGINAL_FILE, CURRENT_FILE, META_FILE)
 #: Largest uncompressed session zip member accepted, bytes.
 MAX_SESSION_MEMBER = 200 * 1024 * 1024
 #: Prefix of the note an LLM parser adds when it fell back to the offline parser.
