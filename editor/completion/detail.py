@@ -50,6 +50,8 @@ class DetailConfig:
     wrinkle_gain: float = 1.2  # log-luminance depth of a furrow per unit of skin compression
     wrinkle_limit: float = 0.22  # compression saturates here (a furrow cannot darken without end)
     forehead_spacing: float = 0.16  # furrow spacing on the forehead
+    forehead_spread: float = 0.25  # compression is shared over this distance: the forehead folds as a whole
+    forehead_arch: float = 0.12  # forehead lines rise toward the middle, like the brows below them
     glabella_spacing: float = 0.16  # between the brows: two lines, half a spacing either side of the midline
     nose_spacing: float = 0.06  # across the nose bridge
     furrow_width: float = 5.0  # exponent of the furrow profile: larger = thinner dark lines
@@ -227,10 +229,15 @@ def furrows(
         return wave**config.furrow_width - 0.5**config.furrow_width  # dark furrows, a faint lift between
 
     forehead, glabella, nose = (reg[..., k] for k in range(3))
-    spacing_down = (
-        forehead * config.forehead_spacing + nose * config.nose_spacing + 1e-6 * config.forehead_spacing
-    ) / (forehead + nose + 1e-6)
-    lines = (forehead + nose) * compress_down * profile(s_down, spacing_down)  # lines across the face
+    # The warp compresses the forehead in a band above the brows; real skin folds over the whole forehead:
+    # spread the compression over the region (weighted by it), so several lines form, not one crease.
+    sigma = config.forehead_spread * unit
+    spread = cv2.GaussianBlur(compress_down * forehead, (0, 0), sigma) / (
+        cv2.GaussianBlur(forehead, (0, 0), sigma) + 1e-3
+    )
+    arched = s_down + config.forehead_arch * s_across**2
+    lines = forehead * spread * profile(arched, config.forehead_spacing)  # lines across the forehead
+    lines += nose * compress_down * profile(s_down, config.nose_spacing)  # and across the nose bridge
     # Vertical lines between the brows, symmetric about the midline (none on it).
     lines += glabella * compress_across * profile(s_across, config.glabella_spacing, phase=0.5)
     out[r0:r1, c0:c1] = -saturate(config.wrinkle_gain * lines * depth, config.wrinkle_limit)

@@ -70,6 +70,25 @@ def test_a_brow_raise_lines_the_forehead_and_a_translation_does_not(face_points)
     assert moved.shading[band].min() > -0.01
 
 
+def test_a_brow_raise_folds_the_whole_forehead_into_several_lines_not_one_crease(face_points):
+    # The warp compresses skin only in a band above the brows; real foreheads fold all over.
+    image = skin_image(face_points)
+    band = forehead_band(face_points, image.shape[:2])
+    _, raised = complete(image, face_points, brow_raise(face_points, 8.0))
+    rows = raised.shading[band.any(axis=1)][:, band.any(axis=0)].mean(axis=1)
+    furrows = _runs(rows < 0.25 * rows.min())
+    assert len(furrows) >= 2
+    # No single crease carries the fold (before the fold was spread: one line at -0.14, nothing else).
+    depths = sorted(rows[a:b].min() for a, b in furrows)
+    assert depths[1] < 0.3 * depths[0]
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    edges = np.flatnonzero(np.diff(np.r_[0, flags.astype(int), 0]))
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
 def test_closed_eyes_get_a_dark_lash_line_only_along_the_slit():
     pts = synthetic_landmarks()
     image = textured_image()
