@@ -1,9 +1,9 @@
-"""The offline parser: attributes, strength bands and signs, values, commands, refusals, latency."""
+"""The offline parser: attributes, strength bands and signs, values, commands, refusals.
+
+Its speed is measured by the parsing benchmark (`python -m eval run parsing`), not timed here.
+"""
 
 from __future__ import annotations
-
-import statistics
-import time
 
 import pytest
 
@@ -120,19 +120,6 @@ def test_all_parsed_attributes_are_in_the_vocabulary(parser):
     for text in ("make her look ecstatic", "give him a five o'clock shadow", "squinty eyes and a pout"):
         for request in parser.parse(text).requests:
             assert request.attribute in vocab.ATTRIBUTE_NAMES
-
-
-def test_warm_latency_under_10_ms(parser):
-    texts = ["make her look slightly disgusted", "a bit more", "make him look like he saw a ghost", "undo"]
-    for text in texts:
-        parser.parse(text)
-    timings = []
-    for _ in range(5):
-        for text in texts:
-            start = time.perf_counter()
-            parser.parse(text)
-            timings.append(time.perf_counter() - start)
-    assert statistics.median(timings) < 0.010
 
 
 def test_rules_only_parser_works_without_the_model():
