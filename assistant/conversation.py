@@ -5,11 +5,15 @@ re-renders from the original (no accumulated resampling blur). `Conversation.app
 `ParseResult` into the next state:
 
 - new requests merge by attribute (an absolute request replaces that attribute's strength; a relative
-  one, "smile more" / "less angry", adds to it; a negative request for an attribute the state holds
-  positive - "stop smiling" after "make her smile" - removes it);
+  one, "smile more" / "less angry", adds to it, "20% happier" multiplies it; a negative request for an
+  attribute the state holds positive - "stop smiling" after "make her smile" - removes it; "smile like
+  before" takes the strength it had earlier);
+- a new emotion replaces the emotions already applied (`editor.vocabulary.replaces_others`) unless the
+  message keeps them ("also", "as well", "keep the smile"); action units and appearance compose;
 - ``instead`` first takes back the previous edit turn, then applies the new requests;
 - ``more`` / ``less`` rescale the attributes the last edit turn changed;
-- ``undo`` / ``redo`` move in the stack, ``reset`` pushes the empty state (so it can be undone);
+- ``undo`` / ``redo`` move in the stack (``count`` steps), ``reset`` pushes the empty state (so it
+  can be undone);
 - ``show_steps`` changes nothing and describes the stack.
 
 A session saves to a folder as ``session.json`` (written to a temporary file, then renamed, so a
@@ -167,11 +171,19 @@ class Conversation:
     def _command(self, command: Command, text: str, messages: list[str]) -> str | None:
         name = command.name
         if name == "undo":
-            messages.append(
-                "Undid the last step." if self.undo() else "Nothing to undo: this is the original."
-            )
+            moved = sum(self.undo() for _ in range(command.count))
+            if not moved:
+                messages.append("Nothing to undo: this is the original.")
+            else:
+                messages.append("Undid the last step." if moved == 1 else f"Undid the last {moved} steps.")
+                if moved < command.count:
+                    messages.append("That is the original photo.")
         elif name == "redo":
-            messages.append("Redid the step." if self.redo() else "Nothing to redo.")
+            moved = sum(self.redo() for _ in range(command.count))
+            if not moved:
+                messages.append("Nothing to redo.")
+            else:
+                messages.append("Redid the step." if moved == 1 else f"Redid {moved} steps.")
         elif name == "reset":
             had = bool(self.edits)
             self.reset(text)
@@ -249,7 +261,12 @@ class Conversation:
             name = request.attribute
             old = edits.get(name)
             changed.setdefault(name, old)
-            if name in result.relative and old is not None:
+            if name in result.recall:
+                request = self._earlier(request)
+            if name in result.factors and old is not None:
+                # "20% happier": the current strength times the factor
+                edits[name] = old.scaled(result.factors[name]).model_copy(update={"steps": request.steps})
+            elif name in result.relative and old is not None:
                 # "smile more" / "less angry" on an edited attribute: rescale it like more / less
                 stronger = (request.strength > 0) == (old.strength > 0)
                 factors = vocab.RESCALE_FACTORS["more" if stronger else "less"]
@@ -261,8 +278,45 @@ class Conversation:
                 del edits[name]  # "stop smiling" after "make her smile": back to the original
             else:
                 edits[name] = request
+        replaced = [] if result.keep else self._replace_emotions(result, edits, changed)
         self._push(EditState(edits=tuple(edits.values()), changed=changed, text=text, action=action))
         messages.append(result.reply)
+        if replaced:
+            new = [r for r in result.requests if r.attribute in edits and vocab.replaces_others(r.attribute)]
+            old_words = " and ".join(vocab.noun_phrase(r.attribute, definite=True) for r in replaced)
+            new_words = " and ".join(vocab.noun_phrase(r.attribute, edits[r.attribute].strength) for r in new)
+            messages.append(f"Replaced {old_words} with {new_words}.")
+
+    @staticmethod
+    def _replace_emotions(
+        result: ParseResult, edits: dict[str, EditRequest], changed: dict[str, EditRequest | None]
+    ) -> list[EditRequest]:
+        """Drop the applied emotions a newly added emotion replaces; returns the dropped requests."""
+        asked = {r.attribute for r in result.requests}
+        adds = any(
+            vocab.replaces_others(r.attribute) and r.attribute in edits and edits[r.attribute].strength > 0
+            and changed.get(r.attribute) is None
+            for r in result.requests
+        )  # fmt: skip
+        if not adds:
+            return []
+        dropped = [
+            r
+            for name, r in edits.items()
+            if name not in asked and vocab.replaces_others(name) and r.strength > 0
+        ]
+        for request in dropped:
+            changed.setdefault(request.attribute, request)
+            del edits[request.attribute]
+        return dropped
+
+    def _earlier(self, request: EditRequest) -> EditRequest:
+        """``request`` at the strength its attribute last had, the same way round, in an earlier state."""
+        for state in reversed(self.states[: self.index + 1]):
+            earlier = state.by_attribute().get(request.attribute)
+            if earlier is not None and (earlier.strength > 0) == (request.strength > 0):
+                return earlier.model_copy(update={"steps": request.steps})
+        return request
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | Path) -> Path:

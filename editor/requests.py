@@ -18,6 +18,8 @@ COMMAND_NAMES: tuple[str, ...] = ("undo", "redo", "reset", "more", "less", "show
 DEFAULT_FACTORS: dict[str, float] = {"more": 1.5, "less": 1 / 1.5}
 #: Largest rescale factor accepted ("four times as strong").
 MAX_FACTOR = 4.0
+#: Most undo / redo steps one command takes ("go back two steps").
+MAX_COUNT = 20
 
 
 class EditRequest(BaseModel):
@@ -95,12 +97,14 @@ class EditRequest(BaseModel):
 
 
 class Command(BaseModel):
-    """A conversation command. ``factor`` (more: > 1, less: in (0, 1)) rescales the last edit's strengths."""
+    """A conversation command. ``factor`` (more: > 1, less: in (0, 1)) rescales the last edit's strengths;
+    ``count`` repeats an undo or redo ("go back two steps")."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: Literal["undo", "redo", "reset", "more", "less", "show_steps"]
     factor: float | None = Field(default=None, gt=0, le=MAX_FACTOR)
+    count: int = Field(default=1, ge=1, le=MAX_COUNT)
 
     @model_validator(mode="before")
     @classmethod
@@ -121,6 +125,8 @@ class Command(BaseModel):
                 )
         elif self.factor is not None:
             raise ValueError(f"Command {self.name!r} takes no factor (got {self.factor}).")
+        if self.count != 1 and self.name not in ("undo", "redo"):
+            raise ValueError(f"Only undo and redo repeat; {self.name!r} got count {self.count}.")
         return self
 
 
@@ -135,7 +141,10 @@ class ParseResult(BaseModel):
     ``set_strength``: a bare strength for the last edit ("make it 80%"); ``instead``: the edits replace
     the previous turn's edit; ``command``: undo/redo/reset/more/less/show_steps (applied before
     ``requests``); ``reply``: a short answer for the person; ``notes``: caveats (e.g. "LLM unavailable,
-    used offline parser").
+    used offline parser"). ``factors``: relative attributes whose current strength is multiplied by the
+    factor ("20% happier" -> 1.2); ``recall``: attributes to bring back at the strength they had earlier
+    ("smile like before"); ``keep``: the new emotions add to the emotions applied ("also", "as well",
+    "keep the smile") instead of replacing them.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -145,6 +154,9 @@ class ParseResult(BaseModel):
     instead: bool = False
     relative: tuple[str, ...] = ()
     cancel: tuple[str, ...] = ()
+    factors: dict[str, float] = Field(default_factory=dict)
+    recall: tuple[str, ...] = ()
+    keep: bool = False
     set_strength: float | None = Field(default=None, ge=-vocab.MAX_STRENGTH, le=vocab.MAX_STRENGTH)
     reply: str = ""
     notes: tuple[str, ...] = ()
@@ -155,7 +167,7 @@ class ParseResult(BaseModel):
         names = [r.attribute for r in self.requests]
         if len(set(names)) != len(names):
             raise ValueError(f"Each attribute may appear once per message; got {names}.")
-        for field_name in ("relative", "cancel"):
+        for field_name in ("relative", "cancel", "factors", "recall"):
             unknown = set(getattr(self, field_name)) - set(names)
             if unknown:
                 raise ValueError(
@@ -177,6 +189,9 @@ class ParseResult(BaseModel):
             "instead": self.instead,
             "relative": list(self.relative),
             "cancel": list(self.cancel),
+            "factors": dict(self.factors),
+            "recall": list(self.recall),
+            "keep": self.keep,
             "set_strength": self.set_strength,
             "notes": list(self.notes),
             "parser": self.parser,

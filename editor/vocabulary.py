@@ -98,6 +98,12 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "little": "subtle",
         "small": "subtle",
         "just a little": "subtle",
+        "only a bit": "subtle",
+        "only a little": "subtle",
+        "only slightly": "subtle",
+        "just slightly": "subtle",
+        "low key": "subtle",
+        "low-key": "subtle",
         "very slightly": "subtle",
         "ever so slightly": "subtle",
         "not too much": "subtle",
@@ -153,6 +159,8 @@ INTENSITY_WORDS: MappingProxyType[str, str] = MappingProxyType(
         "quite": "default",
         "pretty": "default",
         "genuinely": "strong",
+        "genuine": "strong",
+        "real": "strong",
         "bold": "strong",
         "dramatic": "strong",
         "dramatically": "strong",
@@ -273,6 +281,7 @@ class Attribute:
     takes_value: bool = False
     examples: tuple[str, ...] = field(default=())
     negative_label: str = ""  # how replies name the negative direction ("younger"); "" -> "less {label}"
+    noun: str = ""  # how replies name it as a thing ("a smile", "disgust"); "" -> the label
 
 
 def _attr(
@@ -287,6 +296,7 @@ def _attr(
     takes_value: bool = False,
     examples: tuple[str, ...] = (),
     negative_label: str = "",
+    noun: str = "",
 ) -> Attribute:
     """Build an `Attribute` from ``|``-separated alias strings (keeps the table below readable)."""
 
@@ -304,6 +314,7 @@ def _attr(
         takes_value,
         examples,
         negative_label,
+        noun,
     )
 
 
@@ -332,7 +343,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "best day of her life",
             "beaming with joy",
             "put a grin on his face",
+            "laughing at a funny joke",
+            "she just heard a great joke",
         ),
+        noun="a smile",
     ),
     _attr(
         "sad",
@@ -354,7 +368,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "feeling blue",
             "make them look heartbroken",
             "a sorrowful face",
+            "he just got fired from his job",
+            "she just lost her job",
         ),
+        noun="sadness",
     ),
     _attr(
         "angry",
@@ -378,7 +395,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "losing his temper",
             "an enraged face",
             "look irritated and annoyed",
+            "someone just insulted her",
+            "he was insulted and offended",
         ),
+        noun="anger",
     ),
     _attr(
         "surprised",
@@ -399,6 +419,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "caught completely off guard",
             "can't believe her eyes",
         ),
+        noun="surprise",
     ),
     _attr(
         "fearful",
@@ -420,6 +441,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "heard a noise in the dark",
             "scared of a spider",
         ),
+        noun="fear",
     ),
     _attr(
         "disgusted",
@@ -439,7 +461,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "ate something sour",
             "stepped in dog poop",
             "found a hair in her soup",
+            "about to throw up",
+            "going to vomit",
         ),
+        noun="disgust",
     ),
     _attr(
         "contempt",
@@ -460,6 +485,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "rolling his eyes at me",
             "look unimpressed and dismissive",
         ),
+        noun="a smirk",
     ),
     _attr(
         "neutral",
@@ -480,6 +506,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "like a passport photo",
             "no emotion at all",
         ),
+        noun="a neutral face",
     ),
     # ---------------------------------------------------------------- action units (expression family)
     _attr(
@@ -702,6 +729,69 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
 )
 
+#: Kinds whose attributes replace one another: a new emotion replaces the emotions already applied
+#: (unless the person says "also", "as well", "keep ..."); action units and appearance compose.
+EXCLUSIVE_KINDS: frozenset[str] = frozenset({"emotion"})
+
+
+@dataclass(frozen=True)
+class WordSense:
+    """A word or phrase that names an attribute AND how much of it: "furious" is a strong anger.
+
+    ``band`` is the strength band the word itself carries; an intensity word said with it wins ("a
+    little furious" is slight, "really annoyed" strong), and so does a hedge clause ("repulsed, but only
+    a bit"). ``reading``: the word is an interpretation rather than a name ("tired" -> slightly closed
+    eyes), so the reply says what it was read as. ``also``: attributes the phrase names as well
+    ("jaw-dropping": surprise and an open mouth).
+    """
+
+    phrase: str
+    attribute: str
+    band: str
+    reading: bool = False
+    also: tuple[str, ...] = ()
+
+
+def _senses(table: tuple[tuple, ...]) -> tuple[WordSense, ...]:
+    """`WordSense` rows from ``(attribute, band, "word|word|...", reading[, also])`` rows."""
+    return tuple(
+        WordSense(phrase.strip(), row[0], row[1], row[3], tuple(row[4]) if len(row) > 4 else ())
+        for row in table
+        for phrase in row[2].split("|")
+        if phrase.strip()
+    )
+
+
+#: Words that carry their own strength (and everyday phrasings read as an attribute), as data.
+WORD_SENSES: tuple[WordSense, ...] = _senses(
+    (
+        ("angry", "strong", "furious|livid|enraged|irate|seething|fuming|raging|outraged|infuriated"
+         "|incensed|wrathful|furiously", False),
+        ("angry", "subtle", "annoyed|irritated|peeved|miffed|irked|displeased", False),
+        ("fearful", "strong", "terrified|horrified|petrified|panicked|panicking|panic stricken"
+         "|panic-stricken|scared stiff|scared to death", False),
+        ("fearful", "subtle", "uneasy|apprehensive|wary|jittery", False),
+        ("surprised", "strong", "astonished|shocked|stunned|astounded|flabbergasted|gobsmacked"
+         "|dumbfounded|thunderstruck", False),
+        ("happy", "strong", "ecstatic|beaming|overjoyed|elated|euphoric|jubilant|from ear to ear"
+         "|grinning from ear to ear|smiling from ear to ear|ear to ear", False),
+        ("happy", "subtle", "pleased|content|contented", False),
+        ("happy", "subtle", "friendly|friendlier|friendliest|warm|warmer|approachable|welcoming"
+         "|less serious|less stern|lighten up|lightened up", True),
+        ("sad", "strong", "devastated|distraught|inconsolable|grief stricken|grief-stricken", False),
+        ("sad", "subtle", "wistful", False),
+        ("disgusted", "strong", "revolted|repulsed|nauseated|appalled", False),
+        ("eyes_closed", "subtle", "tired|weary|tiredly", True),
+        ("eyes_closed", "moderate", "exhausted|worn out|worn-out|knackered|drained", True),
+        ("surprised", "default", "jaw dropping|jaw-dropping", False, ("mouth_open",)),
+        ("angry", "default", "angry eyebrows|angry frown", False, ("brow_lower",)),
+        ("eyes_wide", "default", "open * eyes wider|open * eyes * wider|open * eyes more"
+         "|open * eyes bigger|eyes open wider", False),
+    )
+)  # fmt: skip
+#: Phrase -> its `WordSense`.
+SENSES: MappingProxyType[str, WordSense] = MappingProxyType({s.phrase: s for s in WORD_SENSES})
+
 #: "N years older/younger" edits this attribute with strength N / AGE_YEARS_PER_UNIT.
 YEARS_ATTRIBUTE = "age"
 AGE_YEARS_PER_UNIT = 20.0
@@ -776,6 +866,27 @@ def band_of(strength: float) -> str:
 def intensity_strength(word: str) -> float:
     """Strength magnitude an intensity word or phrase maps to (``"slightly"`` -> 0.3)."""
     return band(INTENSITY_WORDS[word]).value
+
+
+def replaces_others(name: str) -> bool:
+    """Whether a new request for ``name`` replaces the applied attributes of its kind (emotions do)."""
+    return attribute(name).kind in EXCLUSIVE_KINDS
+
+
+def noun_phrase(name: str, strength: float | None = None, *, definite: bool = False) -> str:
+    """Attribute ``name`` as a thing: ``"the smile"`` (definite), ``"a slight disgust"`` (with strength)."""
+    item = attribute(name)
+    noun = item.noun or item.label
+    bare = noun.removeprefix("a ").removeprefix("an ")
+    if definite:
+        return f"the {bare}"
+    adjective = {"subtle": "slight", "moderate": "moderate", "strong": "strong", "extreme": "extreme"}.get(
+        band_of(strength or 0.0), ""
+    )
+    if not adjective:
+        return noun
+    article = "an" if adjective[0] in "aeiou" else "a"
+    return f"{article} {adjective} {bare}"
 
 
 def describe(name: str, strength: float, value: str | None = None) -> str:

@@ -8,7 +8,7 @@ The chat model is any OpenAI-compatible endpoint (OpenAI, llama.cpp server, vLLM
 - ``FACECHAT_LLM_MODEL``     the model name (default ``gpt-4o-mini``);
 - ``FACECHAT_LLM_METHOD``    ``json_schema`` (default), ``function_calling`` or ``json_mode``
   (llama.cpp servers reject ``json_schema``);
-- ``FACECHAT_LLM_TIMEOUT``   seconds per request (default 20).
+- ``FACECHAT_LLM_TIMEOUT``   seconds per request (default 8; a hanging endpoint then costs 8 s, not more).
 
 The prompt (system text + few-shot examples) is data in ``prompts/parser.yaml``. On a timeout, an HTTP
 error or output that fails validation the offline parser answers instead, and the reply says so.
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 METHODS: tuple[str, ...] = ("json_schema", "function_calling", "json_mode")
 DEFAULT_MODEL = "gpt-4o-mini"
-DEFAULT_TIMEOUT_S = 20.0
+DEFAULT_TIMEOUT_S = 8.0
 PROMPT_FILE = "parser.yaml"
 FALLBACK_NOTE = "LLM unavailable, used offline parser"
 
@@ -59,7 +59,9 @@ class LLMOutput(BaseModel):
     requests: list[LLMRequest] = Field(default_factory=list)
     command: Literal["undo", "redo", "reset", "more", "less", "show_steps"] | None = None
     factor: float | None = None
+    count: int | None = None
     instead: bool = False
+    keep: bool = False
     relative: list[str] = Field(default_factory=list)
     cancel: list[str] = Field(default_factory=list)
     set_strength: float | None = None
@@ -68,11 +70,14 @@ class LLMOutput(BaseModel):
     def to_parse_result(self) -> ParseResult:
         """Validate against the vocabulary and ranges; raises ``ValidationError`` / ``ValueError``."""
         requests = tuple(EditRequest(**r.model_dump()) for r in self.requests)
-        command = Command(name=self.command, factor=self.factor) if self.command else None
+        command = (
+            Command(name=self.command, factor=self.factor, count=self.count or 1) if self.command else None
+        )
         return ParseResult(
             requests=requests,
             command=command,
             instead=self.instead and bool(requests),
+            keep=self.keep and bool(requests),
             relative=tuple(self.relative),
             cancel=tuple(self.cancel),
             set_strength=self.set_strength,
@@ -123,9 +128,13 @@ def build_prompt() -> Any:
     example_prompt = ChatPromptTemplate.from_messages([("human", "{input}"), ("ai", "{output}")])
     few_shot = FewShotChatMessagePromptTemplate(examples=examples, example_prompt=example_prompt)
     prompt = ChatPromptTemplate.from_messages([("system", data["system"]), few_shot, ("human", "{input}")])
+    strong = [s.phrase for s in vocab.WORD_SENSES if s.band == "strong" and not s.reading][:12]
+    mild = [s.phrase for s in vocab.WORD_SENSES if s.band == "subtle" and not s.reading][:8]
     return prompt.partial(
         vocabulary=vocabulary,
         bands=bands,
+        strong_words=", ".join(f"'{w}'" for w in strong),
+        mild_words=", ".join(f"'{w}'" for w in mild),
         colours=", ".join(sorted(vocab.COLOUR_VALUES)),
     )
 
@@ -163,7 +172,7 @@ class LLMParser:
         try:
             timeout = float(env.get("FACECHAT_LLM_TIMEOUT", DEFAULT_TIMEOUT_S))
         except ValueError:
-            raise ConfigError("FACECHAT_LLM_TIMEOUT must be a number of seconds, e.g. 20.") from None
+            raise ConfigError("FACECHAT_LLM_TIMEOUT must be a number of seconds, e.g. 8.") from None
         try:
             from langchain_openai import ChatOpenAI
         except ImportError as error:

@@ -38,6 +38,8 @@ MAX_CHARS = 1000
 #: Embedding match: smallest cosine to an attribute example, and margin over the best off-topic example.
 EMBED_MIN_SIMILARITY = 0.5
 EMBED_MARGIN = 0.08
+#: The phrase length credited to "as ... as possible" (longer than any intensity phrase: it wins).
+AS_POSSIBLE_LENGTH = 99
 
 
 def _phrase_regex(phrase: str) -> str:
@@ -70,6 +72,7 @@ class _Match:
     start: int
     end: int
     value: str | None = None
+    sense: vocab.WordSense | None = None  # the phrase carries its own strength ("furious")
 
 
 @dataclass
@@ -84,6 +87,10 @@ class _Found:
     relative: bool
     negated: bool
     restore: bool = False  # "bring the glasses back": undo an earlier removal
+    word_band: str | None = None  # the band the attribute word itself carries ("livid": strong)
+    reading: str | None = None  # an everyday word read as this attribute ("tired"): the reply says so
+    factor: float | None = None  # "20% happier": multiply the current strength by this
+    recall: bool = False  # "smile like before": the strength it had earlier
 
 
 @dataclass
@@ -92,6 +99,7 @@ class _Lexicon:
 
     alias_groups: tuple[str, ...]  # one named regex group per phrase, longest phrase first
     alias_targets: dict[str, tuple[str, float, frozenset[str]]]  # group -> (attribute, sign, literal words)
+    senses: dict[str, vocab.WordSense]  # group -> the word sense it matches (words with their own strength)
     intensity: re.Pattern[str]
     colour_noun: re.Pattern[str]
     words: frozenset[str] = field(default_factory=frozenset)
@@ -103,13 +111,17 @@ def _build_lexicon() -> _Lexicon:
     targets: dict[str, tuple[str, float, frozenset[str]]] = {}
     entries: list[tuple[str, str, float]] = []
     for item in vocab.ATTRIBUTES:
-        entries += [(phrase, item.name, 1.0) for phrase in item.aliases]
-        entries += [(phrase, item.name, -1.0) for phrase in item.opposites]
+        entries += [(phrase, item.name, 1.0) for phrase in item.aliases if phrase not in vocab.SENSES]
+        entries += [(phrase, item.name, -1.0) for phrase in item.opposites if phrase not in vocab.SENSES]
+    entries += [(sense.phrase, sense.attribute, 1.0) for sense in vocab.WORD_SENSES]
+    senses: dict[str, vocab.WordSense] = {}
     # longest phrases first so "open * eyes wide" wins over "open * eyes"
     entries.sort(key=lambda e: (-len(e[0].replace("*", "xxxxxxxxxxxx")), e[0]))
     for index, (phrase, name, sign) in enumerate(entries):
         group = f"a{index}"
         targets[group] = (name, sign, frozenset(phrase.split()) - {"*"})
+        if phrase in vocab.SENSES and vocab.SENSES[phrase].attribute == name:
+            senses[group] = vocab.SENSES[phrase]
         groups.append(f"(?P<{group}>{_phrase_regex(phrase)})")
     colours = _alternation([re.escape(c) for c in vocab.COLOURS])
     nouns = _alternation([re.escape(n) for n in vocab.COLOUR_NOUNS])
@@ -122,17 +134,21 @@ def _build_lexicon() -> _Lexicon:
     for item in vocab.ATTRIBUTES:
         for phrase in item.aliases + item.opposites:
             words |= set(phrase.replace("*", " ").replace("-", " ").split())
+    for sense in vocab.WORD_SENSES:
+        words |= set(sense.phrase.replace("*", " ").replace("-", " ").split())
     for phrase in list(vocab.INTENSITY_WORDS) + list(vocab.COLOURS) + list(vocab.COLOUR_NOUNS):
         words |= set(phrase.split())
-    words |= set(re.findall(r"[a-z]{4,}", " ".join(p for _, p in pt.COMMAND_PATTERNS)))
-    words |= set(re.findall(r"[a-z]{4,}", pt.NEGATORS_BEFORE + pt.RELATIVE_BEFORE))
+    sources = " ".join([p for _, p in pt.COMMAND_PATTERNS] + [pt.NEGATORS_BEFORE, pt.RELATIVE_BEFORE])
+    words |= set(re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", sources)))  # the words, not "\\b"
     words |= {"eyebrows", "eyes", "mouth", "nose", "lips", "instead", "percent", "steps", "expression"}
     meanings = {w: vocab.INTENSITY_WORDS[w] for w in vocab.INTENSITY_WORDS if " " not in w}
     for item in vocab.ATTRIBUTES:
         meanings |= {w: item.name for w in item.aliases if " " not in w}
+    meanings |= {s.phrase: s.attribute for s in vocab.WORD_SENSES if " " not in s.phrase}
     return _Lexicon(
         alias_groups=tuple(groups),
         alias_targets=targets,
+        senses=senses,
         intensity=re.compile(intensity),
         colour_noun=re.compile(colour_noun),
         words=frozenset(w for w in words if w.isalpha()),
@@ -163,7 +179,7 @@ class OfflineParser:
             except FacechatError as error:
                 logger.warning("Sentence embeddings unavailable, parsing with rules only: %s", error)
                 self.notes = ("sentence-embedding model unavailable; rules only",)
-        self.typos = TypoCorrector(self.lexicon.words, english, self.lexicon.meanings)
+        self.typos = TypoCorrector(self.lexicon.words, english | pt.KNOWN_WORDS, self.lexicon.meanings)
         self._prototype_labels: list[str | None] = []
         self._prototypes = np.zeros((0, 1), dtype=np.float32)
         if self.encoder is not None:
@@ -204,6 +220,12 @@ class OfflineParser:
                 "percent": pt.PERCENT_PATTERN,
                 "out_of": pt.OUT_OF_PATTERN,
                 "number": pt.NUMBER_PATTERN,
+                "instruction": pt.INSTRUCTION_PATTERN,
+                "count": pt.COUNT_PATTERN,
+                "keep": pt.KEEP_PATTERN,
+                "keep_clause": pt.KEEP_CLAUSE_PATTERN,
+                "recall": pt.RECALL_PATTERN,
+                "comparative": pt.COMPARATIVE_PATTERN,
             }.items()
         }
         self._commands = [(name, re.compile(source)) for name, source in pt.COMMAND_PATTERNS]
@@ -223,6 +245,18 @@ class OfflineParser:
         norm = self.clean(raw)
         if self._re["hostile"].search(norm):
             return ParseResult(reply=replies.REFUSAL_REPLY, notes=(*notes, "refused: not a face edit"))
+        if self._re["instruction"].search(norm):
+            return ParseResult(
+                reply=replies.INSTRUCTION_REPLY, notes=(*notes, "refused: instructions to the system")
+            )
+        count = None
+        found_count = self._re["count"].search(norm)
+        if found_count:
+            said = found_count.group("n") or found_count.group("word")
+            count = int(said) if said.isdigit() else pt.COUNT_WORDS[said]
+            norm = (norm[: found_count.start("n" if found_count.group("n") else "word")] + " "
+                    + norm[found_count.end():]).strip()  # fmt: skip
+        keep = bool(self._re["keep"].search(norm))
         steps = None
         found_steps = self._re["steps"].search(norm)
         if found_steps:
@@ -256,6 +290,9 @@ class OfflineParser:
                     if not clause:
                         continue
             items, band = self._clause(clause)
+            if items and self._re["keep_clause"].search(clause):
+                keep = True  # "but keep the smile": what it names stays as it is
+                continue
             if items:
                 found += items
                 continue
@@ -266,7 +303,7 @@ class OfflineParser:
                 bands.append(band)
             elif self._number(clause) is not None:
                 numbers.append(self._number(clause))
-            elif self.encoder is not None and self._has_content(clause):
+            elif self.encoder is not None and self._worth_embedding(clause):
                 unmatched.append(clause)
         if unmatched:
             found += self._embed_clauses(unmatched)
@@ -284,7 +321,16 @@ class OfflineParser:
             found = [f if f.number is not None or f.band else replace(f, number=numbers[-1]) for f in found]
         elif numbers and not clause_commands and self._re["set_strength"].search(norm):
             set_strength = max(-vocab.MAX_STRENGTH, min(vocab.MAX_STRENGTH, numbers[-1] or 0.0))
-        return self._assemble(norm, found, bands, clause_commands, instead, steps, notes, set_strength)
+        result = self._assemble(norm, found, bands, clause_commands, instead, steps, notes, set_strength)
+        update: dict[str, object] = {}
+        if keep and result.requests:
+            update["keep"] = True
+        if count and count > 1 and result.command is not None and result.command.name in ("undo", "redo"):
+            update["command"] = Command(name=result.command.name, count=count)
+            update["reply"] = (
+                replies.command_reply(update["command"]) if not result.requests else result.reply
+            )
+        return result.model_copy(update=update) if update else result
 
     def clean(self, text: str) -> str:
         """Normalised, typo-corrected text (what the rules see)."""
@@ -312,7 +358,8 @@ class OfflineParser:
         literal: list[frozenset[str]] = [frozenset()] * len(matches)
         for m in self._alias_regex(residual).finditer(residual):
             name, sign, words = self.lexicon.alias_targets[m.lastgroup or ""]
-            matches.append(_Match(name, sign, m.start(), m.end()))
+            sense = self.lexicon.senses.get(m.lastgroup or "")
+            matches.append(_Match(name, sign, m.start(), m.end(), sense=sense))
             literal.append(words)
         unblanked = residual
         for m in matches:
@@ -322,7 +369,7 @@ class OfflineParser:
         intensities: list[tuple[int, str, int]] = []  # (position, band, phrase length)
         around = self._re["as_possible"].search(residual)
         if around:
-            intensities.append((around.start(), "extreme", 99))
+            intensities.append((around.start(), "extreme", AS_POSSIBLE_LENGTH))
         for m in self.lexicon.intensity.finditer(unblanked):
             phrase = m.group(0)
             inside = [i for i, a in enumerate(matches) if a.start <= m.start() and m.end() <= a.end]
@@ -334,6 +381,8 @@ class OfflineParser:
             residual = residual[: m.start()] + "~" * (m.end() - m.start()) + residual[m.end() :]
         band = max(intensities, key=lambda i: i[2])[1] if intensities else None
         number = self._number(residual)
+        percent = number is not None and bool(self._re["percent"].search(residual))
+        recall = bool(self._re["recall"].search(residual))
         if not matches:
             return [], band
         matches.sort(key=lambda m: m.start)
@@ -346,6 +395,8 @@ class OfflineParser:
         for position, item_band, length in intensities:
             following = [i for i, m in enumerate(matches) if m.start >= position]
             target = following[0] if following else len(matches) - 1
+            if lengths[target] == AS_POSSIBLE_LENGTH:
+                continue  # "as high as they go" outranks the "high" inside it
             if len(matches) == 1 or length > lengths[target]:
                 bands[target], lengths[target] = item_band, max(length, lengths[target])
         out: list[_Found] = []
@@ -368,18 +419,31 @@ class OfflineParser:
             value = m.value
             if value is None and vocab.takes_value(m.attribute) and colour and not negated:
                 value = vocab.COLOURS[colour]
+            sign = m.sign * (-1.0 if negated else 1.0)
+            factor = None
+            comparative = bool(self._re["comparative"].search(clause[m.start : m.end]))
+            if percent and number is not None and (relative or comparative):
+                factor = max(0.0, 1.0 + sign * abs(number))  # "20% happier" -> x1.2, "10% less" -> x0.9
+                relative = True
+            sense = m.sense
             out.append(
                 _Found(
                     m.attribute,
-                    m.sign * (-1.0 if negated else 1.0),
+                    sign,
                     value,
                     bands[index],
                     number,
                     relative,
                     negated,
                     restore,
+                    word_band=sense.band if sense else None,
+                    reading=sense.phrase if sense and sense.reading else None,
+                    factor=factor or None,
+                    recall=recall and bands[index] is None and number is None and not negated,
                 )
             )
+            for extra in sense.also if sense else ():
+                out.append(_Found(extra, sign, None, bands[index], number, relative, negated))
         return out, band
 
     def _alias_regex(self, text: str) -> re.Pattern[str]:
@@ -418,6 +482,17 @@ class OfflineParser:
     def _has_content(self, clause: str) -> bool:
         words = re.findall(r"[a-z]+", clause)
         return any(w not in pt.FILLER_WORDS and w not in vocab.INTENSITY_WORDS for w in words)
+
+    def _worth_embedding(self, clause: str) -> bool:
+        """Whether the sentence embedder could find an edit in ``clause``: it has a content word that is
+        English (gibberish never matches) and it is not a greeting or thanks (the embedder is the slow
+        step of parsing, so it runs only where it can help)."""
+        if not self._has_content(clause):
+            return False
+        if self._re["small_talk"].search(clause) or self._re["satisfied"].search(clause):
+            return False
+        words = [w for w in re.findall(r"[a-z]+", clause) if w not in pt.FILLER_WORDS]
+        return any(w in self.typos.english for w in words)
 
     @staticmethod
     def _content(text: str) -> str:
@@ -472,26 +547,40 @@ class OfflineParser:
                 command = self._make_command(name, clause, bands)
         requests: dict[str, EditRequest] = {}
         relative: set[str] = set()
+        factors: dict[str, float] = {}
+        readings: dict[str, str] = {}
+        recall: set[str] = set()
         cancel = {item.attribute for item in found if item.negated or item.restore}
         specific: dict[str, bool] = {}
         for item in found:
             if item.number is not None:
                 magnitude = item.number
             else:
-                magnitude = vocab.band(item.band or global_band or "default").value
+                magnitude = vocab.band(item.band or global_band or item.word_band or "default").value
             strength = max(-vocab.MAX_STRENGTH, min(vocab.MAX_STRENGTH, item.sign * magnitude))
             if strength == 0:
                 continue
             previous = specific.get(item.attribute)
             if previous is not None and item.band is None and item.number is None and previous:
                 continue  # "a smug little smirk": keep the mention that says how much
-            specific[item.attribute] = item.band is not None or item.number is not None
+            specific[item.attribute] = (
+                item.band is not None or item.number is not None or item.word_band is not None
+            )
             requests[item.attribute] = EditRequest(
                 attribute=item.attribute, strength=strength, steps=steps, value=item.value
             )
             relative.discard(item.attribute)
+            factors.pop(item.attribute, None)
+            readings.pop(item.attribute, None)
+            recall.discard(item.attribute)
             if item.relative:
                 relative.add(item.attribute)
+            if item.factor is not None:
+                factors[item.attribute] = item.factor
+            if item.reading:
+                readings[item.attribute] = item.reading
+            if item.recall:
+                recall.add(item.attribute)
         if vocab.DEFAULT_WINK in requests and not re.search(r"\b(left|right)\b", norm):
             notes.append("which eye to wink was not said; used the left (the subject's own left)")
         request_tuple = tuple(requests.values())
@@ -502,6 +591,11 @@ class OfflineParser:
                 instead=instead,
                 relative=tuple(sorted(relative)),
                 command=command,
+            )
+            reply += "".join(
+                f" (I read '{word}' as {vocab.describe(name, requests[name].strength)}.)"
+                for name, word in readings.items()
+                if name in requests
             )
         elif command is not None:
             reply = replies.command_reply(command)
@@ -515,6 +609,8 @@ class OfflineParser:
             instead=instead and bool(request_tuple),
             relative=tuple(a for a in requests if a in relative),
             cancel=tuple(a for a in requests if a in cancel),
+            factors={a: f for a, f in factors.items() if a in requests},
+            recall=tuple(a for a in requests if a in recall),
             set_strength=set_strength,
             reply=reply,
             notes=tuple(notes),

@@ -290,6 +290,19 @@ FILLER_WORDS = frozenset(
         "there",
         "here",
         "show",
+        "wait",
+        "hmm",
+        "hm",
+        "um",
+        "uh",
+        "oh",
+        "no",
+        "nope",
+        "yes",
+        "yeah",
+        "actually",
+        "instead",
+        "well",
     ]
 )
 
@@ -312,9 +325,48 @@ AS_POSSIBLE_PATTERN = (
     r"|(they|it|she|he|you|we) (can|could|go|goes|will go|can go|get|gets))\b"
 )
 #: Explicit strength numbers: percent, "N out of 10", "N/10", plain decimals.
-PERCENT_PATTERN = r"(-?\d+(?:\.\d+)?)\s*percent\b"
-OUT_OF_PATTERN = r"(-?\d+(?:\.\d+)?)\s*(?:out of|/)\s*(10|5|100)\b"
-NUMBER_PATTERN = r"(?<![\w.])(-?\d+(?:\.\d+)?|-?\.\d+)(?![\w.])"
+#: A number counts only as a word of its own: not inside code or a payload ("1=1", "alert(1)", "x*2",
+#: '"strength":99'), which the guards below leave out.
+_NUMBER_BEFORE = r"(?<![\w.=\"'<>/*+^&|\\:])(?<!\w\()"
+_NUMBER_AFTER = r"(?![\w.=\"'<>/*+^&|\\(])"
+PERCENT_PATTERN = _NUMBER_BEFORE + r"(-?\d+(?:\.\d+)?)\s*percent\b"
+OUT_OF_PATTERN = _NUMBER_BEFORE + r"(-?\d+(?:\.\d+)?)\s*(?:out of|/)\s*(10|5|100)\b"
+NUMBER_PATTERN = _NUMBER_BEFORE + r"(-?\d+(?:\.\d+)?|-?\.\d+)" + _NUMBER_AFTER
+
+#: A message that mainly instructs the system (a prompt injection, a pasted JSON payload): no edit.
+INSTRUCTION_PATTERN = (
+    r"\bnew (?:instructions?|rules|task|role)\b|\binstructions?\s*:|^\s*(?:system|assistant|developer)\s*[:,]"
+    r"|\brespond (?:only )?(?:with|in)\b|\boutput (?:only |exactly |the following |this )?(?:json\b|[:{\[])"
+    r"|[{\[]\s*\"|\bfrom now on\b.{0,40}\b(?:always|set|respond|output|use|every)\b"
+    r"|\byour (?:new )?(?:task|role|job) is\b|\bforget (?:everything|all|your)\b"
+)
+#: "go back two steps", "undo twice", "undo the last 2 changes": undo (or redo) repeated.
+COUNT_PATTERN = (
+    r"\b(?:(?:go|step|roll|move|take (?:it|me)) back|undo|redo)(?: (?:the )?(?:last|that|it|this))?"
+    r" (?:(?P<n>\d{1,2})(?: (?:steps?|times|edits?|changes?|turns?))?|(?P<word>twice|three times|thrice))\b"
+)
+COUNT_WORDS: dict[str, int] = {"twice": 2, "three times": 3, "thrice": 3}
+#: The new emotions add to those applied ("also", "as well", "keep the smile") instead of replacing them.
+KEEP_PATTERN = (
+    r"\balso\b|\bas well\b|^(?:and|plus)\b|\bin addition\b|\bon top of\b|\badditionally\b|\btoo[.! ]*$"
+    r"|\bkeep(?:ing)? (?:the |her |his |their |that )?(?:[a-z]+ )?(?:smile|smiling|expression|look)\b"
+)
+#: A clause that names what should stay ("but keep the smile"): it asks for no change.
+KEEP_CLAUSE_PATTERN = r"^(?:but |and |while )?(?:keep|keeping|leave|preserve|maintain|retain|hold on to)\b"
+#: "smile like before", "the smile again": the strength the attribute had earlier.
+RECALL_PATTERN = (
+    r"\b(?:like|as|same as) (?:before|earlier|previously|it was|last time|the last time|the first time"
+    r"|at first|you had it)\b|\bagain\b"
+)
+#: Comparative attribute words: with a percentage they scale the current strength ("20% happier").
+COMPARATIVE_PATTERN = (
+    r"\b(?:[a-z]+ier|sadder|madder|older|younger|wider|bigger|larger|smaller|warmer|broader|paler"
+    r"|darker|narrower)\b"
+)
+
+#: English words the typo corrector leaves alone although the embedding model's word list lacks them
+#: (without this, "cheeky" became "cheery").
+KNOWN_WORDS: frozenset[str] = frozenset({"cheeky", "cheekily", "genuine", "genuinely", "goofy", "quirky"})
 
 #: Subject pronouns for replies ("Making her slightly disgusted").
 PRONOUNS: tuple[tuple[str, str], ...] = (

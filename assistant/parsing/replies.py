@@ -20,6 +20,9 @@ UNKNOWN_REPLY = (
 REFUSAL_REPLY = (
     "I can't help with that; I only edit the face in the photo. Try 'make her smile' or 'raise his eyebrows'."
 )
+INSTRUCTION_REPLY = (
+    "I only take requests about the face in the photo, not instructions or data; try 'make her smile'."
+)
 ABUSE_REPLY = (
     "Sorry this is frustrating. Tell me what to change, e.g. 'less smile' or 'undo', and I'll do it."
 )
@@ -43,6 +46,8 @@ def command_reply(command: Command) -> str:
     if command.name in ("more", "less"):
         word = "Strengthening" if command.name == "more" else "Softening"
         return f"{word} the last edit (x{command.factor:.2f})."
+    if command.count > 1:
+        return f"{'Undoing' if command.name == 'undo' else 'Redoing'} the last {command.count} edits."
     return _COMMAND_REPLIES[command.name]
 
 

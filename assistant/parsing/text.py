@@ -1,7 +1,9 @@
 """Text clean-up for the offline parser: normalisation, tokenisation and typo correction.
 
-`normalize` lower-cases, expands contractions, unifies spellings (colour/color, brows/eyebrows) and
-number words; `TypoCorrector` maps an unknown word to the one vocabulary word within one edit (two for
+`normalize` first folds Unicode (NFKC: full-width letters and digits, ligatures; zero-width and other
+invisible format characters dropped; the Turkish dotted and dotless i read as i), then lower-cases,
+expands contractions, unifies spellings (colour/color, brows/eyebrows) and number words;
+`TypoCorrector` maps an unknown word to the one vocabulary word within one edit (two for
 long words), leaving real English words alone (the embedding tokenizer's word list decides what is
 English), so "suprised" -> "surprised" but "made" never becomes "mad".
 """
@@ -9,7 +11,11 @@ English), so "suprised" -> "surprised" but "made" never becomes "mad".
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
+
+#: Characters folded before NFKC: the Turkish capital dotted I and small dotless i (both read as "i").
+_TURKISH_I = str.maketrans({"\u0130": "I", "\u0131": "i"})
 
 #: Whole-phrase rewrites applied after lower-casing, before tokenising (regex -> replacement).
 _REWRITES: tuple[tuple[str, str], ...] = (
@@ -90,12 +96,19 @@ _TOKEN_RE = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?|\.\d+|[a-z]+(?:[-'][a-z]+)*|[,
 
 
 def normalize(text: str) -> str:
-    """Lower-case, expand contractions, unify spellings; returns a single-spaced string."""
-    out = text.lower()
+    """Fold Unicode, lower-case, expand contractions, unify spellings; returns a single-spaced string."""
+    out = fold_unicode(text).lower()
     for pattern, replacement in _COMPILED_REWRITES:
         out = pattern.sub(replacement, out)
     out = _NUMBER_RE.sub(lambda m: _NUMBER_WORDS[m.group(1)], out)
     return " ".join(out.split())
+
+
+def fold_unicode(text: str) -> str:
+    """NFKC-normalised ``text`` without invisible format characters (zero-width spaces, soft hyphens,
+    byte-order marks) or combining dots; the Turkish dotted/dotless i become plain i."""
+    folded = unicodedata.normalize("NFKC", text.translate(_TURKISH_I))
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf" and c != "\u0307")
 
 
 def tokenize(text: str) -> list[str]:

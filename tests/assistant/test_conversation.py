@@ -11,11 +11,12 @@ from assistant.conversation import SESSION_FILE, Conversation, SessionError
 from editor.requests import Command, EditRequest, ParseResult
 
 
-def edit(*pairs, instead=False, relative=()):
+def edit(*pairs, instead=False, relative=(), keep=False):
     return ParseResult(
         requests=tuple(EditRequest(attribute=a, strength=s) for a, s in pairs),
         instead=instead,
         relative=relative,
+        keep=keep,
     )
 
 
@@ -103,7 +104,7 @@ def test_undo_redo_reset_walk_the_stack():
     c.apply(cmd("undo"))
     assert state(c) == {"happy": 0.7, "mouth_open": 0.7}
     c.apply(cmd("undo"))
-    c.apply(edit(("sad", 0.3)))  # a new edit drops the redo branch
+    c.apply(edit(("sad", 0.3), keep=True))  # a new edit drops the redo branch
     assert not c.can_redo() and state(c) == {"happy": 0.7, "sad": 0.3}
 
 
@@ -185,7 +186,7 @@ def test_cancel_removes_but_an_opposite_replaces():
 def test_set_strength_applies_to_the_last_edit():
     c = Conversation()
     c.apply(edit(("sad", 0.7)))
-    c.apply(edit(("happy", 0.4)))
+    c.apply(edit(("happy", 0.4), keep=True))
     c.apply(ParseResult(set_strength=0.8), "make it 80%")
     assert state(c) == {"sad": 0.7, "happy": 0.8}
     assert "nothing" not in c.apply(cmd("undo")).reply.lower() and state(c) == {"sad": 0.7, "happy": 0.4}
@@ -197,7 +198,10 @@ def test_undo_with_instead_does_not_take_back_twice():
     c.apply(edit(("angry", 0.7)))
     c.apply(edit(("glasses", 0.7)))
     both = ParseResult(
-        requests=(EditRequest(attribute="sad", strength=0.7),), command=Command(name="undo"), instead=True
+        requests=(EditRequest(attribute="sad", strength=0.7),),
+        command=Command(name="undo"),
+        instead=True,
+        keep=True,
     )
     c.apply(both, "undo that and make her sad instead")
     assert state(c) == {"angry": 0.7, "sad": 0.7}
