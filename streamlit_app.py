@@ -40,6 +40,12 @@ THUMB_SIDE = 192  # chat thumbnails, pixels
 PICTURE_HEIGHT = 512  # the main picture is shown at most this tall, so the controls stay in view
 CHAT_HEIGHT = 520  # the chat scrolls inside this many pixels, beside the picture
 VIEWS = ("After", "Before", "Compare", "Steps")
+#: Pictures never grow wider than their column (a wide or group photo would cover the chat), and
+#: button labels wrap rather than being cut ("Un…").
+STYLE = """<style>
+[data-testid="stImage"] img, .st-key-stage img { max-width: 100% !important; height: auto !important; }
+.st-key-controls button p { white-space: nowrap; }
+</style>"""
 
 
 @dataclass
@@ -146,8 +152,9 @@ def attempt(action: Callable[[], T], doing: str, *, quiet: bool = False) -> T | 
 
 
 def say(text: str, *, tone: str = "info") -> None:
+    """A message in the chat; an error is shown once: as a chat bubble beside a photo, else as a banner."""
     st.session_state.history.append(Message("assistant", text, tone=tone))
-    if tone == "error":
+    if tone == "error" and st.session_state.get("stage") is None:
         st.session_state.notice = text
 
 
@@ -253,8 +260,10 @@ def record(turn: Turn, previous: Turn | None) -> None:
     shows_edit = summary.changed and turn.image is not None and bool(turn.requests)
     thumb = ui.display_copy(turn.image, THUMB_SIDE) if shows_edit else None
     st.session_state.history.append(
-        Message("assistant", turn.reply or "Done.", summary=summary, thumb=thumb, timings=turn.timings)
+        Message("assistant", summary.plain or "Done.", summary=summary, thumb=thumb, timings=turn.timings)
     )
+    if turn.command is not None and turn.command.name == "show_steps":
+        st.session_state.view = "Steps"  # "show me the steps" opens the Steps view
     if turn.image is not None and (summary.changed or st.session_state.stage is None):
         show(turn, summary)
 
@@ -415,24 +424,25 @@ def badges(summary: ui.TurnSummary | None) -> None:
 
 def controls(assistant: Assistant, stage: Stage) -> None:
     conversation = assistant.conversation
-    undo, redo, reset, png, gif = st.columns([1, 1, 1, 1.3, 1.3])
-    undo.button("Undo", icon=":material/undo:", on_click=send, args=("undo", "↩ Undo"),
-                disabled=not conversation.can_undo(), width="stretch")  # fmt: skip
-    redo.button("Redo", icon=":material/redo:", on_click=send, args=("redo", "↪ Redo"),
-                disabled=not conversation.can_redo(), width="stretch")  # fmt: skip
-    reset.button("Reset", icon=":material/restart_alt:", on_click=send, args=("reset", "⟲ Reset"),
-                 disabled=not conversation.edits, width="stretch")  # fmt: skip
+    row = st.container(horizontal=True, gap="small", key="controls")
+    # buttons sized to their labels in one wrapping row: a label is never cut
+    row.button("Undo", icon=":material/undo:", on_click=send, args=("undo", "↩ Undo"),
+                disabled=not conversation.can_undo(), width="content")  # fmt: skip
+    row.button("Redo", icon=":material/redo:", on_click=send, args=("redo", "↪ Redo"),
+                disabled=not conversation.can_redo(), width="content")  # fmt: skip
+    row.button("Reset", icon=":material/restart_alt:", on_click=send, args=("reset", "⟲ Reset"),
+                 disabled=not conversation.edits, width="content")  # fmt: skip
     current = assistant.current
-    png.download_button(
+    row.download_button(
         "PNG", data=download(lambda: encode_image(current), "PNG"), file_name="facechat.png",
-        mime="image/png", icon=":material/download:", on_click="ignore", width="stretch",
+        mime="image/png", icon=":material/download:", on_click="ignore", width="content",
         disabled=current is None,
     )  # fmt: skip
     frames = stage.frames
-    gif.download_button(
+    row.download_button(
         "GIF", data=download(lambda: stage.gif or ui.steps_gif(frames), "GIF"),
         file_name="facechat-steps.gif", mime="image/gif", icon=":material/animation:", on_click="ignore",
-        width="stretch", disabled=not frames,
+        width="content", disabled=not frames,
     )  # fmt: skip
     edits = conversation.edits
     if edits:
@@ -482,24 +492,27 @@ def bubble(message: Message) -> None:
 
 
 def turn_details(message: Message) -> None:
-    """The compact lines under a reply (records, identity, notes) and a Details expander; few elements."""
+    """Notes under a plain reply, and a Details expander with the numbers (records, identity, blendshapes)."""
     summary = message.summary
+    if summary.notes:
+        st.caption("  \n".join(f":material/info: {note}" for note in summary.notes))
     chips = [f"`{command}`" for command in filter(None, [summary.command])]
     chips += [f"`{record}`" for record in summary.understood]
-    lines = [f"Understood ({summary.parser} parser): " + " ".join(chips)] if chips else []
-    if summary.identity is not None:
-        badge = summary.identity
-        verdicts = [f"{r.attribute.replace('_', ' ')}: {r.verdict}" for r in summary.expression]
-        lines.append(f":{badge.colour}-badge[{badge.label}] " + " · ".join(verdicts))
-    lines += [f":material/info: {note}" for note in summary.notes]
-    if lines:
-        st.caption("  \n".join(lines))
-    if summary.identity is None and message.thumb is None:
+    if not chips and summary.identity is None and message.thumb is None:
         return
     with st.expander("Details"):
+        lines = [f"Understood ({summary.parser} parser): " + " ".join(chips)] if chips else []
+        if summary.identity is not None:
+            badge = summary.identity
+            verdicts = [f"{ui.attribute_words(r.attribute)}: {r.verdict}" for r in summary.expression]
+            lines.append(f":{badge.colour}-badge[{badge.label}] " + " · ".join(verdicts))
+        if summary.reply and summary.reply != message.text:
+            lines.append(summary.reply.replace("\n", "  \n"))
+        st.caption("  \n".join(lines))
         if message.thumb is not None:
             st.image(message.thumb, width=THUMB_SIDE)
-        st.markdown(readout_markdown(summary, message.timings.get("total")))
+        if summary.identity is not None:
+            st.markdown(readout_markdown(summary, message.timings.get("total")))
 
 
 def readout_markdown(summary: ui.TurnSummary, took_ms: float | None = None) -> str:
@@ -546,6 +559,7 @@ def welcome() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="facechat", page_icon="🙂", layout="wide")
+    st.html(STYLE)
     ready = session().original is not None
     placeholder = "Tell me what to change (e.g. “make her smile a little”)" if ready else "Add a photo first"
     prompt = st.chat_input(placeholder, key="prompt", disabled=not ready)

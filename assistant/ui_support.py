@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import tempfile
 import urllib.error
 import urllib.request
@@ -32,6 +33,7 @@ import numpy as np
 from assistant.conversation import SESSION_FILE, SessionError
 from assistant.session import Assistant, Turn
 from assistant.session_folder import SESSION_FILES
+from editor import vocabulary as vocab
 from editor.editor import BLIND_BLENDSHAPES, ExpressionCheck
 from editor.errors import FaceSelectionError, NoFaceError
 from editor.face import Face
@@ -267,6 +269,8 @@ class TurnSummary:
 
     Attributes:
         understood: the parsed records of the message ("disgusted +0.30 · 5 steps"), compact.
+        plain: the reply in plain words, no numbers ("Done: now slightly disgusted.").
+        reply: the engine's full reply (numbers, identity), for the Details.
         command: the conversation command understood ("undo", "more ×1.50"), or None.
         showing: the edit state now shown, as applied ("original photo" when none).
         parser: "offline" or "llm".
@@ -284,6 +288,8 @@ class TurnSummary:
     expression: tuple[ExpressionReadout, ...]
     notes: tuple[str, ...]
     changed: bool = True
+    plain: str = ""
+    reply: str = ""
 
 
 def record_text(request: EditRequest) -> str:
@@ -357,7 +363,46 @@ def summarize_turn(turn: Turn, previous: Turn | None = None) -> TurnSummary:
         expression=tuple(expression_readout(c) for c in turn.expression) if measured else (),
         notes=notes,
         changed=changed,
+        plain=plain_reply(turn),
+        reply=turn.reply,
     )
+
+
+def attribute_words(name: str) -> str:
+    """An attribute name as words for people: ``"brow_raise"`` -> ``"brow raise"``."""
+    return name.replace("_", " ")
+
+
+def state_words(requests: tuple[EditRequest, ...] | list[EditRequest]) -> str:
+    """The edits in plain words, no numbers: ``"slightly disgusted and raised eyebrows"``."""
+    words = [vocab.describe(r.attribute, r.strength, r.value) for r in requests]
+    if not words:
+        return "the original photo"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+#: Sentences of an engine reply worth keeping in the plain reply (what was replaced, how a word was read).
+_KEPT_SENTENCES = re.compile(r"Replaced [^.]*\.|\(I read '[^']*' as [^)]*\.\)")
+
+
+def plain_reply(turn: Turn) -> str:
+    """The reply in plain words first ("Done: now slightly disgusted."); numbers stay in the Details.
+
+    Messages that changed no edit (help, a refusal, a request no backend can do) keep their reply.
+    """
+    if turn.error:
+        return turn.error
+    command = turn.command.name if turn.command is not None else None
+    if command == "show_steps":
+        return "Here are the steps: the Steps view shows each one."
+    edited = bool(turn.parse.requests) or turn.parse.set_strength is not None or command in ("more", "less")
+    if command in ("undo", "redo", "reset") and not turn.parse.requests:
+        first = turn.reply.split(". ")[0].rstrip(".")
+        return f"{first}. Now showing {state_words(turn.requests)}."
+    if not edited or not turn.requests and not turn.parse.requests:
+        return turn.reply
+    kept = " ".join(_KEPT_SENTENCES.findall(turn.reply))
+    return f"Done: now {state_words(turn.requests)}." + (f" {kept}" if kept else "")
 
 
 def fallback_reason(turn: Turn) -> str | None:

@@ -303,3 +303,20 @@ def test_sessions_editing_at_once_on_the_shared_editor_get_their_own_results():
     assert sorted(results) == [0, 1, 2]
     for images in results.values():
         assert all(np.array_equal(a, b) for a, b in zip(images, expected, strict=True))
+
+
+def test_show_me_the_steps_opens_the_steps_view_and_replies_in_plain_words(app_with_sample):
+    at = chat(app_with_sample, "make her look slightly disgusted")
+    last = at.session_state["history"][-1]
+    assert last.text.startswith("Done: now slightly disgusted") and "+0.30" not in last.text
+    assert "+0.30" in last.summary.reply  # the numbers are kept for the Details
+    chat(at, "show me the steps")
+    assert at.session_state["view"] == "Steps" and at.slider(key="step_5").value == 5
+
+
+def test_an_error_beside_a_photo_is_shown_once(app_with_sample, monkeypatch):
+    at = app_with_sample
+    monkeypatch.setattr("assistant.session.Assistant.run", lambda self, text, image=None: 1 / 0)
+    chat(at, "make her smile")
+    assert sum("something went wrong" in str(e.value) for e in at.error) == 0
+    assert at.session_state["history"][-1].tone == "error"

@@ -182,3 +182,14 @@ def test_fallback_reason_reads_the_parser_note(assistant):
     assert ui.fallback_reason(turn) is None
     noted = turn.__class__(**{**turn.__dict__, "notes": (f"{ui.FALLBACK_PREFIX}: timeout",)})
     assert ui.fallback_reason(noted) == "timeout"
+
+
+def test_plain_words_name_attributes_without_numbers():
+    from editor.requests import EditRequest
+
+    requests = [
+        EditRequest(attribute="disgusted", strength=0.3),
+        EditRequest(attribute="brow_raise", strength=1.0),
+    ]
+    assert ui.state_words(requests) == "slightly disgusted and very raised eyebrows"
+    assert ui.attribute_words("brow_raise") == "brow raise" and ui.state_words([]) == "the original photo"
