@@ -1,0 +1,218 @@
+"""Robustness measurements: saves killed at random moments, and the inputs of the huge-photo checks.
+
+    python -m eval.bench_robustness kill-loop --kills 50            # the session writer facechat uses
+    python -m eval.bench_robustness kill-loop --kills 50 --writer per-file   # the old one, for contrast
+    python -m eval.bench_robustness photos --out /tmp/huge          # huge.jpg (12000x12000), bomb.png
+
+kill-loop: a child process saves two different sessions (different photos, different conversations)
+alternately into ONE folder, as ``facechat chat other.jpg`` does with the default folder; the parent
+kills it with SIGKILL at a random moment, then reads the folder the way ``Assistant.load`` does
+(`SessionFolder.read` + the schema checks + `SessionFolder.verify`) and sorts the outcome: whole (every
+file from the same session), mixed (it loaded, but the photo of one session came with the other's
+conversation: the failure this guards against), refused (a `SessionError`), or missing. ``--writer
+per-file`` writes each file atomically but the folder file by file (facechat before the session
+folder), to show that the loop does catch mixing.
+
+photos: the inputs of the huge-photo checks, to be timed with ``/usr/bin/time -v facechat edit ...``:
+``huge.jpg``, the sample portrait upscaled to 12000x12000 (JPEG, quality 92), and ``bomb.png``, a
+12000x12000 white PNG of a few hundred KB that declares 144 megapixels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+#: Conversation text that marks which of the two sessions a session.json came from.
+MARKERS = ("session A: make her smile", "session B: make her look sad")
+
+
+# ---------------------------------------------------------------------------------------------- kill loop
+
+
+class _NoAnalysis:
+    """Stands in for the Editor in the child: saving a session needs no face analysis."""
+
+    class _Face:
+        index = 0
+        warnings: tuple[str, ...] = ()
+
+    def analyze(self, image, face_index=None):
+        return self._Face()
+
+
+def _two_sessions():
+    """Two sessions with different photos (the sample and its mirror image) and conversations."""
+    from assistant.session import Assistant
+    from editor.images import sample_image
+    from editor.requests import EditRequest, ParseResult
+
+    photos = (sample_image(), np.ascontiguousarray(sample_image()[:, ::-1]))
+    sessions = []
+    for photo, marker, attribute in zip(photos, MARKERS, ("happy", "sad"), strict=True):
+        session = Assistant(photo, editor=_NoAnalysis())
+        session.conversation.apply(
+            ParseResult(requests=(EditRequest(attribute=attribute, strength=0.7),)), marker
+        )
+        session.current = np.ascontiguousarray(np.clip(photo.astype(np.int16) + 20, 0, 255).astype(np.uint8))
+        sessions.append(session)
+    return sessions
+
+
+def _save_per_file(session, folder: Path) -> None:
+    """The old writer: every file atomic, the folder file by file."""
+    from assistant.session_folder import CURRENT_FILE, META_FILE, ORIGINAL_FILE
+    from editor.images import save_bytes, save_image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_image(session.original, folder / ORIGINAL_FILE)
+    save_image(session.current, folder / CURRENT_FILE)
+    save_bytes(json.dumps({"face_index": session.face_index}).encode(), folder / META_FILE)
+    session.conversation.save(folder)
+
+
+def run_child(folder: Path, writer: str) -> None:
+    """Save the two sessions alternately into ``folder`` until killed; prints "ready" after the first."""
+    sessions = _two_sessions()
+    count = 0
+    while True:
+        session = sessions[count % 2]
+        if writer == "per-file":
+            _save_per_file(session, folder)
+        else:
+            session.save(folder)
+        count += 1
+        if count == 2:
+            sys.stdout.write("ready\n")
+            sys.stdout.flush()
+
+
+def classify(folder: Path, photos: list[tuple[np.ndarray, np.ndarray]]) -> str:
+    """'whole', 'mixed', 'refused' or 'missing': what loading ``folder`` would give.
+
+    ``photos``: (original, current) of session A, then of session B.
+    """
+    from assistant.conversation import Conversation, SessionError
+    from assistant.session_folder import CURRENT_FILE, META_FILE, ORIGINAL_FILE, PhotoFile, SessionFolder
+    from editor.images import load_image
+
+    if not folder.exists():
+        return "missing"
+    session = SessionFolder(folder)
+    try:
+        files = session.read()
+        conversation = Conversation.from_json(files["session.json"], folder / "session.json")
+        PhotoFile.parse(files.get(META_FILE), folder / META_FILE)
+        session.verify(files)
+    except SessionError as error:
+        logger.info("refused: %s", error)
+        return "refused"
+    texts = {state.text for state in conversation.states}
+    owners = {next(i for i, marker in enumerate(MARKERS) if marker in texts)}
+    for name, which in ((ORIGINAL_FILE, 0), (CURRENT_FILE, 1)):
+        image = load_image(files[name])
+        owners.add(next(i for i, pair in enumerate(photos) if np.array_equal(image, pair[which])))
+    return "whole" if len(owners) == 1 else "mixed"
+
+
+def kill_loop(kills: int, writer: str, folder: Path, seed: int, max_delay: float) -> dict:
+    """Kill a saving child ``kills`` times at random moments; count what each kill left."""
+    rng = random.Random(seed)
+    photos = [(s.original, s.current) for s in _two_sessions()]
+    counts = {"whole": 0, "mixed": 0, "refused": 0, "missing": 0}
+    started = time.perf_counter()
+    for i in range(kills):
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "eval.bench_robustness",
+                "child",
+                "--folder",
+                str(folder),
+                "--writer",
+                writer,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if child.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the saving child exited with status {child.wait()} before its first saves")
+        time.sleep(rng.uniform(0.0, max_delay))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        outcome = classify(folder, photos)
+        counts[outcome] += 1
+        logger.info("kill %d: %s", i + 1, outcome)
+    leftovers = sorted(p.name for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}."))
+    return {
+        "writer": writer,
+        "kills": kills,
+        **counts,
+        "leftover_folders": len(leftovers),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- photos
+
+
+def make_photos(out: Path, side: int = 12000) -> dict[str, str]:
+    """``huge.jpg`` (the sample portrait upscaled to side x side) and ``bomb.png`` (blank, side x side)."""
+    from editor.images import sample_image
+
+    out.mkdir(parents=True, exist_ok=True)
+    huge = cv2.resize(sample_image(), (side, side), interpolation=cv2.INTER_CUBIC)
+    Image.fromarray(huge).save(out / "huge.jpg", quality=92)
+    del huge
+    Image.new("1", (side, side), 1).save(out / "bomb.png", optimize=True)
+    return {name: f"{(out / name).stat().st_size} bytes" for name in ("huge.jpg", "bomb.png")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    loop = commands.add_parser("kill-loop", help="kill a process saving two sessions into one folder")
+    loop.add_argument("--kills", type=int, default=50)
+    loop.add_argument("--writer", choices=("session-folder", "per-file"), default="session-folder")
+    loop.add_argument("--folder", type=Path, default=None, help="default: a fresh temporary folder")
+    loop.add_argument("--seed", type=int, default=0)
+    loop.add_argument("--max-delay", type=float, default=1.0, help="seconds after the first saves")
+    child = commands.add_parser("child", help=argparse.SUPPRESS)
+    child.add_argument("--folder", type=Path, required=True)
+    child.add_argument("--writer", default="session-folder")
+    photos = commands.add_parser("photos", help="write huge.jpg and bomb.png")
+    photos.add_argument("--out", type=Path, required=True)
+    photos.add_argument("--side", type=int, default=12000)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    if args.command == "child":
+        run_child(args.folder, args.writer)
+        return 0
+    if args.command == "photos":
+        result = make_photos(args.out, args.side)
+    else:
+        import tempfile
+
+        folder = args.folder or Path(tempfile.mkdtemp(prefix="facechat-kill-loop-")) / "facechat-session"
+        result = kill_loop(args.kills, args.writer, folder, args.seed, args.max_delay)
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
