@@ -196,6 +196,12 @@ class Conversation:
             self._rescale(command, text, messages)
         return None
 
+    def last_changed(self) -> tuple[str, ...]:
+        """The attributes the most recent edit turn changed that the current state still holds."""
+        last = self._last_edit()
+        held = self.current.by_attribute()
+        return tuple(name for name in (last.changed if last else {}) if name in held)
+
     def _last_edit(self) -> EditState | None:
         """The most recent state (at or before ``index``) made by an edit, stopping at a reset."""
         for state in reversed(self.states[1 : self.index + 1]):

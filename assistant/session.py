@@ -10,6 +10,7 @@ Problems a person can fix (an unreadable photo, no face, several faces) come bac
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -21,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.conversation import SESSION_FILE, Conversation, SessionError
+from assistant.preference import Answer, parse_answer, wants_options
+from assistant.preference.dialog import Choosing
 from assistant.session_folder import (
     CURRENT_FILE,
     META_FILE,
@@ -35,6 +38,21 @@ from editor.images import ImageSource, encode_image, load_image
 from editor.requests import Command, EditRequest, ParseResult
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One candidate of an A/B question.
+
+    Attributes:
+        label: "A" or "B".
+        image: (H, W, 3) uint8 RGB, the photo at full resolution rendered with ``requests``.
+        requests: the complete edit state this candidate shows (from the original photo), as applied.
+    """
+
+    label: str
+    image: np.ndarray
+    requests: tuple[EditRequest, ...]
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,8 @@ class Turn:
         notes: caveats (identity back-off, unsupported attributes, LLM fallback, ...).
         error: set when the message could not be carried out (bad photo, no face, ...).
         timings: milliseconds per stage ("parse", "render", "total", ...).
+        choices: the two candidates (A, B) of an A/B question when the turn asks one ("not sure how
+            much"), else empty; the next message answers it ("A", "the second", "neither", "stop").
     """
 
     text: str
@@ -68,6 +88,7 @@ class Turn:
     notes: tuple[str, ...] = ()
     error: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    choices: tuple[Choice, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -106,6 +127,8 @@ class Assistant:
         self.face_index = face_index
         self.last_turn: Turn | None = None
         self.image_note: str | None = None
+        #: the A/B questions in progress (`assistant.preference.dialog.Choosing`), if any
+        self.choosing: Choosing | None = None
         #: file name -> (the photo array last saved under it, where and with what checksum)
         self._saved: dict[str, tuple[np.ndarray, SavedFile]] = {}
         if image is not None:
@@ -141,6 +164,7 @@ class Assistant:
             self.face_index = face_index
             self.conversation = Conversation()
             self.last_turn = None
+            self.choosing = None
             notes = [w for w in face.warnings]
             self.image_note = " ".join(notes) if notes else None
             height, width = rgb.shape[:2]
@@ -159,12 +183,20 @@ class Assistant:
                     self.load_image(image, face_index=self.face_index)
                 except FacechatError as error:
                     return self._error_turn(text, str(error), started)
+            stopped = None
+            if self.choosing is not None:
+                answer = parse_answer(text)
+                if answer is not None:
+                    return self._answer(text, answer, started)
+                self.choosing, stopped = None, "(I stopped the A/B questions.)"
             parse_started = time.perf_counter()
             parsed = self._drop_unsupported(self.parser.parse(text))
             timings = {"parse": 1000 * (time.perf_counter() - parse_started)}
+            if wants_options(text) and self.original is not None:
+                return self._start_choosing(text, parsed, timings, started)
             outcome = self.conversation.apply(parsed, text)
             notes = list(parsed.notes)
-            reply = outcome.reply
+            reply = outcome.reply if stopped is None else f"{stopped} {outcome.reply}"
             if self.original is None:
                 if not parsed.is_empty:
                     reply = (
@@ -187,17 +219,109 @@ class Assistant:
             return turn
 
     def rerender_last(self, strength: float) -> Turn:
-        """Re-render with the most recent edit's strength set to ``strength`` (the UI's slider)."""
+        """Re-render with the most recent edit's strength set to ``strength``."""
         with self._lock:
-            edits = list(self.conversation.edits)
+            edits = self.conversation.edits
             if not edits:
                 raise FacechatError("There is no edit to adjust yet.")
-            last = edits[-1]
+            return self.set_strength(edits[-1].attribute, strength)
+
+    def set_strength(self, attribute: str, strength: float) -> Turn:
+        """Re-render from the original with ``attribute`` (one the current state holds) at ``strength``.
+
+        The UI's per-attribute sliders; one undoable step. Raises `FacechatError` for an attribute
+        the current state does not hold.
+        """
+        with self._lock:
+            held = self.conversation.current.by_attribute()
+            if attribute not in held:
+                raise FacechatError(
+                    f"The photo has no {attribute.replace('_', ' ')} edit to adjust; ask for it first."
+                )
+            self.choosing = None
+            words = attribute.replace("_", " ")
             parsed = ParseResult(
-                requests=(last.model_copy(update={"strength": strength}),),
-                reply=f"Set {last.attribute} to {strength:+.2f}.",
+                requests=(held[attribute].model_copy(update={"strength": strength}),),
+                keep=True,  # a slider changes one attribute; the other emotions stay
+                reply=f"Set {words} to {strength:+.2f}.",
             )
-            return self._apply_parsed(f"[{last.attribute} strength {strength:+.2f}]", parsed)
+            return self._apply_parsed(f"[{words} strength {strength:+.2f}]", parsed)
+
+    # ------------------------------------------------------------------ A/B questions
+
+    def _start_choosing(self, text: str, parsed: ParseResult, timings: dict, started: float) -> Turn:
+        """ "not sure how much" / "show me options": ask the first A/B question about the strengths."""
+        if not parsed.requests:
+            # "show me options" alone: the attributes of the last edit, at the strengths they have
+            last = self.conversation.current.by_attribute()
+            changed = self.conversation.last_changed()
+            requests = tuple(last[name] for name in changed if name in last)
+            parsed = ParseResult(requests=requests, keep=True, reply=parsed.reply, notes=parsed.notes)
+        choosing = Choosing.start(parsed, text, seed=len(self.conversation.states))
+        if choosing is None:
+            reply = "Tell me what to change first (e.g. 'make her angrier, but I'm not sure how much')."
+            return self._question_turn(text, parsed, reply, (), timings, started)
+        self.choosing = choosing
+        lead = "I'll show you two versions at a time; pick the one closer to what you want."
+        if len(parsed.requests) > len(choosing.targets):
+            lead += f" I'll choose the strengths of {', '.join(choosing.names)}; the rest applies as asked."
+        return self._ask(text, lead, timings, started)
+
+    def _answer(self, text: str, answer: Answer, started: float) -> Turn:
+        choosing = self.choosing
+        choosing.answer(answer)
+        if answer.stop or choosing.done:
+            return self._apply_choice(text, answer, started)
+        lead = "No information in that one; here is another pair." if answer.choice is None else "Thanks."
+        return self._ask(text, lead, {}, started)
+
+    def _ask(self, text: str, lead: str, timings: dict, started: float) -> Turn:
+        choosing = self.choosing
+        render_started = time.perf_counter()
+        choices = []
+        for label, point in zip("AB", choosing.ask(), strict=True):
+            scratch = Conversation.from_json(self.conversation.to_json(), SESSION_FILE)
+            edits = scratch.apply(choosing.parse_for(point), choosing.text).edits
+            render = self._render(edits)
+            choices.append(Choice(label=label, image=render.image, requests=tuple(render.applied)))
+        timings["render_choices"] = 1000 * (time.perf_counter() - render_started)
+        a, b = choosing.pair
+        number, most = choosing.answered + 1, choosing.config.max_questions
+        reply = (
+            f"{lead} Question {number} of at most {most}: which is closer to what you want, "
+            f"A ({choosing.describe(a)}) or B ({choosing.describe(b)})? Answer 'A' or 'B' ('the first', "
+            "'left', ...), 'neither', or 'stop' to use my best guess."
+        )
+        return self._question_turn(text, choosing.parsed, reply, tuple(choices), timings, started)
+
+    def _question_turn(self, text, parsed, reply, choices, timings, started) -> Turn:
+        previous = self.last_turn
+        turn = Turn(
+            text=text, parse=parsed, requests=self.conversation.edits, command=None, image=self.current,
+            frames=previous.frames if previous else (), identity=previous.identity if previous else None,
+            expression=previous.expression if previous else (), reply=reply, notes=tuple(parsed.notes),
+            timings=timings, choices=choices,
+        )  # fmt: skip
+        turn.timings["total"] = 1000 * (time.perf_counter() - started)
+        self.last_turn = turn
+        return turn
+
+    def _apply_choice(self, text: str, answer: Answer, started: float) -> Turn:
+        """Apply the chosen strengths (the candidate taken, or the estimate) as one undoable step."""
+        choosing, self.choosing = self.choosing, None
+        point = choosing.chosen(answer)
+        how = (
+            f"you took {'AB'[answer.choice]}"
+            if answer.take and answer.choice is not None
+            else f"my estimate from your {choosing.answered} answer{'s' if choosing.answered != 1 else ''}"
+        )
+        parsed = choosing.parse_for(point).model_copy(update={"reply": ""})  # the lead below says it
+        turn = self._apply_parsed(choosing.text, parsed)
+        reply = f"Chose {choosing.describe(point)} ({how}). {turn.reply}"
+        turn = dataclasses.replace(turn, text=text, reply=reply)
+        turn.timings["total"] = 1000 * (time.perf_counter() - started)
+        self.last_turn = turn
+        return turn
 
     def _apply_parsed(self, text: str, parsed: ParseResult) -> Turn:
         started = time.perf_counter()

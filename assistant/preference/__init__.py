@@ -18,20 +18,89 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
-#: Answers and what they mean: 0 = A is closer, 1 = B is closer, None = no information.
+#: What the person may answer to "A or B?": 0 = A is closer, 1 = B is closer, None = no information.
 ANSWERS: dict[str, int | None] = {
-    "a": 0, "first": 0, "the first": 0, "left": 0, "the left": 0, "the left one": 0, "first one": 0,
-    "the first one": 0, "use a": 0, "option a": 0,
-    "b": 1, "second": 1, "the second": 1, "right": 1, "the right": 1, "the right one": 1,
-    "second one": 1, "the second one": 1, "use b": 1, "option b": 1,
+    "a": 0, "first": 0, "left": 0, "option a": 0, "candidate a": 0, "picture a": 0,
+    "b": 1, "second": 1, "right": 1, "option b": 1, "candidate b": 1, "picture b": 1,
     "neither": None, "either": None, "both": None, "no idea": None, "not sure": None,
+    "neither of them": None, "either one": None, "both of them": None, "i don't know": None,
+    "dont know": None, "don't know": None, "no preference": None,
 }  # fmt: skip
+#: Answers that end the questions and apply the estimate now.
+STOP_WORDS = frozenset(
+    {"stop", "that one", "done", "enough", "that's it", "thats it", "apply it", "good enough", "stop asking",
+     "that's good", "thats good", "perfect", "ok stop", "okay stop", "this one"}
+)  # fmt: skip
+_TAKE = re.compile(r"^(?:use|take|pick|choose|go with|apply|keep|i'll take|ill take)\s+(?P<rest>.+)$")
+_FILLER_BEFORE = re.compile(
+    r"^(?:(?:i|i'd|id) (?:prefer|like|pick|choose|say|go for)|i'd say|id say|probably|maybe|hmm|um|ok|okay"
+    r"|more like|closer to|definitely|the answer is)\s+"
+)
+_FILLER_AFTER = re.compile(
+    r"\s+(?:please|one|is closer|is better|looks better|looks closer|for sure|i think|of them|thanks|"
+    r"thank you|image|picture|photo|candidate|option)$"
+)
+_ARTICLE = re.compile(r"^(?:the|option|candidate|picture)\s+")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to "A or B?".
+
+    ``choice``: 0 (A is closer), 1 (B is closer) or None (neither / either: no information);
+    ``stop``: apply now ("stop", "that one", "use A"); ``take``: apply the chosen candidate itself
+    ("use A") rather than the estimate.
+    """
+
+    choice: int | None = None
+    stop: bool = False
+    take: bool = False
+
+
+def _strip(said: str) -> str:
+    for _ in range(3):
+        said = _FILLER_AFTER.sub("", _FILLER_BEFORE.sub("", said))
+    return _ARTICLE.sub("", said).strip()
+
+
+def parse_answer(text: str) -> Answer | None:
+    """The person's answer to "A or B?", or None when the message is not one (a new request)."""
+    said = " ".join(re.sub(r"[.!,;:?\"]", " ", text.lower().replace("\u2019", "'")).split())
+    if said in STOP_WORDS:
+        return Answer(stop=True)
+    taken = _TAKE.match(said)
+    if taken:
+        rest = _strip(taken.group("rest"))
+        if rest in ANSWERS and ANSWERS[rest] is not None:
+            return Answer(choice=ANSWERS[rest], stop=True, take=True)
+        if rest in ("that", "that one", "it", "this", "this one", "your guess", "the estimate"):
+            return Answer(stop=True)
+        return None
+    said = _strip(said)
+    if said in ANSWERS:
+        return Answer(choice=ANSWERS[said])
+    return None
+
+
+#: Phrases saying the person does not know how much they want, or wants to choose between options.
+_UNSURE = re.compile(
+    r"\b(?:not sure|unsure|don't know|dont know|do not know|no idea)\s+how\s+(?:much|strong|far|intense)\b"
+    r"|\b(?:show|give|offer)\s+me\s+(?:some\s+|a few\s+|two\s+)?"
+    r"(?:options|choices|alternatives|candidates)\b"
+    r"|\bhelp\s+me\s+(?:choose|pick|decide)\b|\blet\s+me\s+(?:choose|pick)\b|\b(?:some|a few)\s+options\b"
+)
+
+
+def wants_options(text: str) -> bool:
+    """Whether ``text`` asks to be shown options rather than saying how much ("not sure how much")."""
+    return bool(_UNSURE.search(text.lower().replace("\u2019", "'")))
 
 
 @dataclass(frozen=True)
@@ -44,14 +113,6 @@ class PreferenceConfig:
     noise_constant: float = 12.0  # k of the logistic answer model (per squared strength unit)
     candidates: int = 48  # candidate pairs scored for information gain per question
     max_questions: int = 6  # questions before the estimate is applied
-
-
-def parse_answer(text: str) -> int | None | str:
-    """0 (A), 1 (B), None (neither/either: no information), or "stop" / "" (not an answer)."""
-    said = " ".join(text.lower().replace(".", " ").replace("!", " ").split())
-    if said in ("stop", "that one", "done", "enough", "that's it", "thats it", "apply it"):
-        return "stop"
-    return ANSWERS.get(said, "")
 
 
 class PairedPreference:

@@ -80,3 +80,60 @@ def test_module_level_run_uses_a_default_session(monkeypatch, editor):
     turn = assistant.run("make her smile a little", image="sample")
     assert turn.ok and turn.requests[0].attribute == "happy" and turn.image.shape == (512, 512, 3)
     assert assistant.run("undo").requests == ()
+
+
+def _strength(requests, attribute):
+    return next(r.strength for r in requests if r.attribute == attribute)
+
+
+def test_not_sure_how_much_asks_a_b_questions_then_applies_the_estimate(session, sample_rgb):
+    first = session.run("make her angrier, but I'm not sure how much")
+    assert [c.label for c in first.choices] == ["A", "B"] and first.requests == ()
+    assert np.array_equal(first.image, sample_rgb)  # nothing applied while asking
+    a, b = first.choices
+    assert a.image.shape == sample_rgb.shape and not np.array_equal(a.image, b.image)
+    assert _strength(a.requests, "angry") != _strength(b.requests, "angry")
+    assert "A (" in first.reply and "B (" in first.reply
+
+    turns = [first]
+    hidden = 0.4
+    for _ in range(6):
+        a, b = turns[-1].choices
+        closer_b = abs(_strength(b.requests, "angry") - hidden) < abs(_strength(a.requests, "angry") - hidden)
+        turns.append(session.run("the second" if closer_b else "the first"))
+        if not turns[-1].choices:
+            break
+    final = turns[-1]
+    assert len(turns) == 7 and final.choices == ()  # six answers, then the estimate is applied
+    assert abs(_strength(final.requests, "angry") - hidden) < 0.2
+    assert final.reply.startswith("Chose") and "6 answers" in final.reply
+    assert not np.array_equal(final.image, sample_rgb)
+    assert session.run("undo").requests == ()  # the choice is one undoable step
+
+
+def test_use_a_applies_that_candidate_and_another_request_ends_the_questions(session):
+    asked = session.run("angrier and more surprised, help me choose")
+    a = asked.choices[0]
+    assert {r.attribute for r in a.requests} == {"angry", "surprised"}
+    taken = session.run("use A")
+    assert taken.choices == () and taken.requests == a.requests and "you took A" in taken.reply
+
+    again = session.run("show me options")  # the last edit's attributes
+    assert {r.attribute for r in again.choices[1].requests} == {"angry", "surprised"}
+    other = session.run("raise her eyebrows")
+    assert other.choices == () and "stopped" in other.reply and session.choosing is None
+    assert "brow_raise" in {r.attribute for r in other.requests}
+
+
+def test_options_without_any_edit_ask_what_to_change(session):
+    turn = session.run("show me options")
+    assert turn.choices == () and "Tell me what to change" in turn.reply and session.choosing is None
+
+
+def test_set_strength_re_renders_one_attribute_of_the_state(session):
+    session.run("make her smile and raise her eyebrows")
+    turn = session.set_strength("brow_raise", 0.2)
+    assert _strength(turn.requests, "brow_raise") == pytest.approx(0.2)
+    assert {r.attribute for r in turn.requests} == {"happy", "brow_raise"}
+    with pytest.raises(Exception, match="no eyes closed edit"):
+        session.set_strength("eyes_closed", 0.5)
