@@ -121,6 +121,17 @@ def run_edit(args: argparse.Namespace) -> int:
     return 0
 
 
+def choices_folder(session: Path) -> Path:
+    """Where `facechat chat` writes the A/B candidates: beside the session folder (which holds only
+    the session's own files), e.g. ``facechat-session-choices``."""
+    return session.with_name(f"{session.name}-choices")
+
+
+def write_choices(turn: Turn, folder: Path) -> list[Path]:
+    """The turn's A/B candidates as ``folder/A.png`` and ``folder/B.png``; returns their paths."""
+    return [save_image(choice.image, folder / f"{choice.label}.png").resolve() for choice in turn.choices]
+
+
 def run_chat(args: argparse.Namespace) -> int:
     folder = args.session.expanduser().resolve()  # default: facechat-session in the current folder
     if args.resume:
@@ -131,7 +142,8 @@ def run_chat(args: argparse.Namespace) -> int:
         sys.stdout.write(session.load_image(args.image, face_index=args.face) + "\n")
         sys.stdout.write(f"The session is saved to {folder} after every turn (continue it with --resume).\n")
     sys.stdout.write(
-        "Type a request (e.g. 'make her smile a little'), 'undo', 'show me the steps', or 'quit'.\n"
+        "Type a request (e.g. 'make her smile a little'), 'undo', 'show me the steps', or 'quit'; add "
+        "'not sure how much' to choose between pictures A and B.\n"
     )
     try:
         while True:
@@ -145,6 +157,8 @@ def run_chat(args: argparse.Namespace) -> int:
                 continue
             turn = session.run(text)
             sys.stdout.write(f"facechat> {turn.reply}\n")
+            for choice, path in zip(turn.choices, write_choices(turn, choices_folder(folder)), strict=True):
+                sys.stdout.write(f"  {choice.label}: {path}\n")
             session.save(folder)  # the whole session, in one step: a crash loses at most this turn
     finally:
         session.save(folder)

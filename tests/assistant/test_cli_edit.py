@@ -52,3 +52,17 @@ def test_chat_runs_turns_and_saves_the_session(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("redo\n"))
     assert main(["chat", "--session", str(session), "--resume"]) == 0
     assert "Redid" in capsys.readouterr().out
+
+
+def test_chat_prints_the_paths_of_the_a_b_candidates(tmp_path, capsys, monkeypatch):
+    session = tmp_path / "session"
+    said = "make her smile, but I'm not sure how much\nthe first\nstop\nquit\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(said))
+    assert main(["chat", "sample", "--session", str(session)]) == 0
+    out = capsys.readouterr().out
+    folder = tmp_path / "session-choices"
+    assert f"  A: {folder / 'A.png'}" in out and f"  B: {folder / 'B.png'}" in out
+    a, b = load_image(folder / "A.png"), load_image(folder / "B.png")
+    assert a.shape == (512, 512, 3) and not np.array_equal(a, b)
+    assert "Chose" in out and "my estimate from your 1 answer" in out
+    assert {p.name for p in session.iterdir()} >= {"session.json", "current.png"}  # no stray files
