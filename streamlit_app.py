@@ -38,6 +38,7 @@ EXAMPLES = (
 )
 THUMB_SIDE = 192  # chat thumbnails, pixels
 PICTURE_HEIGHT = 512  # the main picture is shown at most this tall, so the controls stay in view
+CHOICE_HEIGHT = 360  # each A/B candidate at most this tall, so both answer buttons stay in view
 CHAT_HEIGHT = 520  # the chat scrolls inside this many pixels, beside the picture
 VIEWS = ("After", "Before", "Compare", "Steps")
 #: Pictures never grow wider than their column (a wide or group photo would cover the chat), and
@@ -58,6 +59,15 @@ class Message:
     summary: ui.TurnSummary | None = None
     thumb: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One picture of an A/B question: its label, a display copy, and what it shows in words."""
+
+    label: str
+    image: np.ndarray
+    words: str
 
 
 @dataclass
@@ -129,6 +139,7 @@ def session() -> Assistant:
             st.stop()
         state.assistant = Assistant(editor=shared.editor, parser=shared.parser)
         state.history, state.photo, state.stage, state.photo_serial = [], None, None, 0
+        state.choices = None
     return state.assistant
 
 
@@ -170,6 +181,7 @@ def open_source(source, name: str) -> None:
     st.session_state.photo = photo
     st.session_state.photo_serial += 1
     st.session_state.view = "After"
+    st.session_state.choices = None
     st.session_state.history = [Message("assistant", f"{photo.message} What should I change?")]
     show(None)
 
@@ -203,16 +215,20 @@ def send(text: str, shown: str | None = None) -> None:
         record(turn, previous)
 
 
-def on_strength() -> None:
-    value = st.session_state.get("strength")
-    if value is None:
+def slider_key(attribute: str) -> str:
+    return f"strength_{attribute}"
+
+
+def on_strength(attribute: str) -> None:
+    """A strength slider moved: re-render from the original with that attribute at the new strength."""
+    value = st.session_state.get(slider_key(attribute))
+    held = session().conversation.current.by_attribute().get(attribute)
+    if value is None or held is None or abs(held.strength - value) < 1e-6:
         return
-    edits = session().conversation.edits
-    if edits and abs(edits[-1].strength - value) < 1e-6:
-        return
-    st.session_state.history.append(Message("user", f"(strength slider: {value:+.2f})"))
+    words = ui.attribute_words(attribute)
+    st.session_state.history.append(Message("user", f"(slider: {words} {value:+.2f})"))
     previous = session().last_turn
-    turn = attempt(lambda: session().rerender_last(value), "re-rendering at a new strength")
+    turn = attempt(lambda: session().set_strength(attribute, value), f"re-rendering {words}")
     if turn is not None:
         record(turn, previous)
 
@@ -238,11 +254,17 @@ def on_session_upload(key: str) -> None:
     st.session_state.assistant = restored
     st.session_state.photo_serial += 1
     st.session_state.view = "After"
+    st.session_state.choices = None
     photo = attempt(lambda: ui.describe_loaded(restored), "describing the restored photo")
     st.session_state.photo = photo
-    steps = restored.conversation.describe_steps()
-    st.session_state.history = [Message("assistant", f"Session restored from {uploaded.name}.\n{steps}")]
-    show(None)
+    history = [Message(role, text) for role, text in ui.restored_history(restored.conversation)]
+    turn = restored.last_turn
+    summary = ui.summarize_turn(turn) if turn is not None else None
+    if history and summary is not None:  # the badge and the numbers under the last step, as before
+        history[-1] = Message("assistant", history[-1].text, summary=summary, timings=turn.timings)
+    restored_from = Message("assistant", f"Session restored from {uploaded.name}: {len(history) // 2} steps.")
+    st.session_state.history = [restored_from, *history]
+    show(turn, summary)
 
 
 def record(turn: Turn, previous: Turn | None) -> None:
@@ -264,6 +286,12 @@ def record(turn: Turn, previous: Turn | None) -> None:
     )
     if turn.command is not None and turn.command.name == "show_steps":
         st.session_state.view = "Steps"  # "show me the steps" opens the Steps view
+    st.session_state.choices = (
+        tuple(Candidate(c.label, ui.display_copy(c.image), ui.state_words(c.requests)) for c in turn.choices)
+        or None
+    )
+    if turn.choices:
+        st.session_state.view = "After"  # the question is asked where the picture is
     if turn.image is not None and (summary.changed or st.session_state.stage is None):
         show(turn, summary)
 
@@ -281,8 +309,8 @@ def show(turn: Turn | None, summary: ui.TurnSummary | None = None) -> None:
         frames=frames,
         summary=summary,
     )
-    edits = assistant.conversation.edits
-    st.session_state.strength = float(edits[-1].strength) if edits else 0.0
+    for request in assistant.conversation.edits:  # the sliders follow the state
+        st.session_state[slider_key(request.attribute)] = float(request.strength)
 
 
 # ---------------------------------------------------------------------------------------------- drawing
@@ -371,8 +399,12 @@ def stage_panel() -> None:
         view = st.segmented_control("View", VIEWS, key="view", label_visibility="collapsed")
         badges(stage.summary)
     face_picker()
-    with st.container(key="stage"):
-        picture(stage, view, assistant)
+    choices = st.session_state.get("choices")
+    if choices and view == "After":
+        choice_panel(choices)
+    else:
+        with st.container(key="stage"):
+            picture(stage, view, assistant)
     controls(assistant, stage)
     if stage.summary is not None and stage.summary.identity is not None:
         with st.expander("What changed, measured", icon=":material/monitoring:"):
@@ -405,13 +437,28 @@ def picture(stage: Stage, view: str | None, assistant: Assistant) -> None:
         st.image(stage.after, caption=caption, width=fit(stage.after))
 
 
-def fit(image: np.ndarray) -> int:
-    """Display width (pixels) that keeps the picture at most PICTURE_HEIGHT tall and never upscales it.
+def choice_panel(choices: tuple[Candidate, ...]) -> None:
+    """An A/B question: the two candidates side by side, a button under each, and neither / stop."""
+    with st.container(key="choices", border=True):
+        st.markdown("**Which is closer to what you want?**")
+        for column, choice in zip(st.columns(len(choices)), choices, strict=True):
+            with column:
+                st.image(choice.image, caption=f"{choice.label}: {choice.words}",
+                         width=fit(choice.image, CHOICE_HEIGHT))  # fmt: skip
+                st.button(f"{choice.label} is closer", key=f"choose_{choice.label}", type="primary",
+                          on_click=send, args=(choice.label,), width="stretch")  # fmt: skip
+        row = st.container(horizontal=True, gap="small")
+        row.button("Neither", key="choose_neither", on_click=send, args=("neither",), width="content")
+        row.button("Use your best guess", key="choose_stop", on_click=send, args=("stop",), width="content")
+
+
+def fit(image: np.ndarray, height: int = PICTURE_HEIGHT) -> int:
+    """Display width (pixels) that keeps the picture at most ``height`` tall and never upscales it.
 
     Streamlit serves a copy resized to this width, so a smaller picture is also a lighter page.
     """
-    height, width = image.shape[:2]
-    return max(1, min(width, round(PICTURE_HEIGHT * width / height)))
+    rows, width = image.shape[:2]
+    return max(1, min(width, round(height * width / rows)))
 
 
 def badges(summary: ui.TurnSummary | None) -> None:
@@ -444,13 +491,14 @@ def controls(assistant: Assistant, stage: Stage) -> None:
         file_name="facechat-steps.gif", mime="image/gif", icon=":material/animation:", on_click="ignore",
         width="content", disabled=not frames,
     )  # fmt: skip
-    edits = conversation.edits
-    if edits:
-        last = edits[-1]
+    for request in conversation.edits:  # one slider per attribute of the current state
+        key = slider_key(request.attribute)
+        st.session_state.setdefault(key, float(request.strength))
         st.slider(
-            f"Strength of “{last.attribute.replace('_', ' ')}” (the last edit)", -vocab.MAX_STRENGTH,
-            vocab.MAX_STRENGTH, step=0.05, key="strength", on_change=on_strength, format="%+.2f",
-            help="Drag to re-render the last edit at another strength (negative = the opposite).",
+            f"Strength of “{ui.attribute_words(request.attribute)}”", -vocab.MAX_STRENGTH,
+            vocab.MAX_STRENGTH, step=0.05, key=key, on_change=on_strength, args=(request.attribute,),
+            format="%+.2f", help="Drag to re-render from the original photo at this strength "
+            "(negative = the opposite).",
         )  # fmt: skip
 
 

@@ -395,7 +395,14 @@ class Assistant:
             assistant._saved = {ORIGINAL_FILE: (assistant.original, SavedFile(path, digest))}
         assistant.conversation = conversation
         if assistant.original is not None and conversation.edits:
-            assistant.current = assistant._render(conversation.edits).image
+            render = assistant._render(conversation.edits)
+            assistant.current = render.image
+            # the turn a restored window shows: the current state, its identity badge and readout
+            assistant.last_turn = Turn(
+                text="", parse=ParseResult(), requests=render.applied, command=None, image=render.image,
+                frames=render.frames, identity=render.identity, expression=render.expression,
+                reply=_render_summary(render), notes=tuple(render.notes),
+            )  # fmt: skip
         return assistant
 
     # ------------------------------------------------------------------ internals

@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from assistant.conversation import SESSION_FILE, SessionError
+from assistant.conversation import SESSION_FILE, Conversation, SessionError
 from assistant.session import Assistant, Turn
 from assistant.session_folder import SESSION_FILES
 from editor import vocabulary as vocab
@@ -392,6 +392,8 @@ def plain_reply(turn: Turn) -> str:
     """
     if turn.error:
         return turn.error
+    if turn.choices:
+        return "Which is closer to what you want, A or B? Pick one, or say 'neither' or 'stop'."
     command = turn.command.name if turn.command is not None else None
     if command == "show_steps":
         return "Here are the steps: the Steps view shows each one."
@@ -402,7 +404,27 @@ def plain_reply(turn: Turn) -> str:
     if not edited or not turn.requests and not turn.parse.requests:
         return turn.reply
     kept = " ".join(_KEPT_SENTENCES.findall(turn.reply))
+    if turn.reply.startswith("Chose "):  # the end of the A/B questions
+        taken = re.search(r"\(you took ([AB])\)", turn.reply.split(". ")[0])
+        how = f"You took {taken.group(1)}." if taken else "Chosen from your answers."
+        kept = f"{how} {kept}".strip()
     return f"Done: now {state_words(turn.requests)}." + (f" {kept}" if kept else "")
+
+
+def restored_history(conversation: Conversation) -> list[tuple[str, str]]:
+    """The chat of a restored session, as (role, text) pairs: each step's message and what it showed.
+
+    A saved session keeps each step's message and edit state (not the replies), so the replies are
+    retold in plain words from the states.
+    """
+    history = []
+    for state in conversation.states[1 : conversation.index + 1]:
+        history.append(("user", state.text or f"({state.action})"))
+        if state.action == "reset":
+            history.append(("assistant", "Back to the original photo."))
+        else:
+            history.append(("assistant", f"Done: now {state_words(state.edits)}."))
+    return history
 
 
 def fallback_reason(turn: Turn) -> str | None:

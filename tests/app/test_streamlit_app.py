@@ -86,15 +86,39 @@ def test_edit_undo_redo_reset_on_the_sample(app_with_sample, sample_rgb):
     assert np.array_equal(assistant.current, sample_rgb) and assistant.conversation.edits == ()
 
 
-def test_strength_slider_re_renders_the_last_edit(app_with_sample):
+def test_a_slider_for_every_attribute_re_renders_from_the_original(app_with_sample):
     at = chat(app_with_sample, "make her smile")
-    assert at.slider(key="strength").value == pytest.approx(0.7)
-    before = at.session_state["assistant"].current.copy()
-    at.slider(key="strength").set_value(1.2).run()
+    chat(at, "also raise her eyebrows")
+    assert at.slider(key="strength_happy").value == pytest.approx(0.7)
+    assert at.slider(key="strength_brow_raise").value == pytest.approx(0.7)
+    assistant = at.session_state["assistant"]
+    before = assistant.current.copy()
+    at.slider(key="strength_happy").set_value(1.2).run()  # the earlier edit, not only the last
     assert not at.exception
-    edits = at.session_state["assistant"].conversation.edits
-    assert edits[-1].attribute == "happy" and edits[-1].strength == pytest.approx(1.2, abs=0.3)
-    assert not np.array_equal(at.session_state["assistant"].current, before)
+    edits = assistant.conversation.current.by_attribute()
+    assert edits["happy"].strength == pytest.approx(1.2, abs=0.3) and "brow_raise" in edits
+    assert not np.array_equal(assistant.current, before)
+    at.slider(key="strength_happy").set_value(0.7).run()  # back: the same photo as before, from the original
+    assert np.array_equal(assistant.current, before)
+    assert at.slider(key="strength_brow_raise").value == pytest.approx(0.7)
+
+
+def test_a_b_questions_show_two_candidates_and_buttons_answer_them(app_with_sample, sample_rgb):
+    at = chat(app_with_sample, "make her angrier, but I'm not sure how much")
+    choices = at.session_state["choices"]
+    assert [c.label for c in choices] == ["A", "B"] and not np.array_equal(choices[0].image, choices[1].image)
+    assert "angry" in choices[0].words
+    assert "Which is closer" in texts(at)
+    at.button(key="choose_A").click().run()
+    assert not at.exception and at.session_state["history"][-2].text == "A"
+    second = at.session_state["choices"]
+    assert second is not None and not np.array_equal(second[0].image, choices[0].image)
+    at.button(key="choose_stop").click().run()
+    assert not at.exception and at.session_state["choices"] is None
+    last = at.session_state["history"][-1]
+    assert last.text.startswith("Done: now") and "Chosen from your answers" in last.text
+    assert [r.attribute for r in at.session_state["assistant"].conversation.edits] == ["angry"]
+    assert not np.array_equal(at.session_state["stage"].after, sample_rgb)
 
 
 def test_views_compare_and_steps(app_with_sample):
@@ -200,6 +224,11 @@ def test_session_zip_restores_photo_and_edits(app_with_sample):
     assert [r.attribute for r in restored.conversation.edits] == ["surprised"]
     assert np.array_equal(restored.current, at.session_state["assistant"].current)
     assert "Session restored" in texts(fresh)
+    said = [m.text for m in fresh.session_state["history"]]
+    assert "make her look surprised" in said and "Done: now surprised." in said  # the chat is back
+    badge = next(m.value for m in fresh.markdown if "badge" in m.value)
+    assert "same person" in badge  # and the identity badge
+    assert fresh.session_state["stage"].summary.identity is not None
 
 
 def test_a_bad_session_zip_is_a_friendly_message():
