@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from assistant.cli_faces import image_argument_help, note
 from assistant.session import Assistant, Turn
@@ -26,7 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     edit.add_argument("image", help=image_argument_help())
     edit.add_argument("text", help='what to do, e.g. "make her look slightly disgusted"')
     edit.add_argument(
-        "-o", "--output", type=Path, default=None, help="edited photo (default: NAME_edited.png)"
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="edited photo (default: NAME_edited.png, or .jpg/.webp for such a photo, in the current folder)",
     )
     edit.add_argument("--face", type=int, default=None, metavar="N", help="face N when there are several")
     edit.add_argument("--gif", type=Path, default=None, help="also write the intermediate steps as a GIF")
@@ -82,21 +87,40 @@ def turn_record(turn: Turn) -> dict:
     }
 
 
-def run_edit(args: argparse.Namespace) -> int:
+def default_output(image: str) -> Path:
+    """NAME_edited.EXT in the current folder: a JPEG or WebP photo stays one (a 12000 px PNG takes
+    half a minute to encode and ten times the space), anything else becomes PNG."""
+    suffix = Path(image).suffix.lower()
+    return Path(f"{Path(image).stem}_edited{suffix if suffix in ('.jpg', '.jpeg', '.webp') else '.png'}")
+
+
+def _one_turn(args: argparse.Namespace) -> tuple[Turn, np.ndarray | None]:
+    """The edit's turn, and the original at the steps' preview size (None without steps).
+
+    The session, and with it the full-resolution original, is let go before anything is encoded: at
+    12000x12000 the original, the edit and the encoder's copy would not fit in 1.5 GB together.
+    """
     session = Assistant(args.image, face_index=args.face)
     if session.image_note:
         note(session.image_note)
     turn = session.run(args.text)
+    before = None
+    if turn.frames:
+        before = cv2.resize(session.original, turn.frames[0].shape[1::-1], interpolation=cv2.INTER_AREA)
+    return turn, before
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    turn, before = _one_turn(args)
     if not turn.ok:
         note(turn.error)
         return 1
     edited = bool(turn.requests) and turn.identity is not None
-    output = args.output or Path(f"{Path(args.image).stem}_edited.png")  # default: the current folder
+    output = args.output or default_output(args.image)
     written: dict[str, str] = {}
     if edited:
         written["output"] = str(save_image(turn.image, output).resolve())
         if args.gif and turn.frames:
-            before = cv2.resize(session.original, turn.frames[0].shape[1::-1], interpolation=cv2.INTER_AREA)
             written["gif"] = str(save_bytes(encode_gif([before, *turn.frames]), args.gif).resolve())
         if args.frames and turn.frames:
             for i, frame in enumerate(turn.frames, start=1):

@@ -12,10 +12,12 @@ import hashlib
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from editor import vocabulary as vocab
@@ -24,6 +26,7 @@ from editor.backends.registry import BackendRegistry, default_registry
 from editor.face import Face, FaceAnalyzer
 from editor.identity import IdentityResult, IdentityScorer
 from editor.identity_gate import DEFAULT_TRIES, gate
+from editor.images import downscale
 from editor.requests import EditRequest
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,12 @@ BLIND_BLENDSHAPES = frozenset(
 )  # fmt: skip
 #: Mean change of the targeted blendshapes (in the requested direction) that counts as "appeared".
 APPEARED_MARGIN = 0.05
+#: Backends and the identity check work on the face's region of the photo: its landmarks' box grown by
+#: this many times the face's size on every side (the warp reaches 0.3x beyond the face oval), so the
+#: cost follows the face, not the photo; the rest of the photo is copied unchanged.
+REGION_MARGIN = 0.75
+#: Photos up to this many values (16 megapixels RGB) are also cached by a hash of their pixels.
+CONTENT_KEY_VALUES = 48_000_000
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,9 @@ class Editor:
         self.preview_side = preview_side
         self.gate_tries = gate_tries
         self._cache: OrderedDict[tuple[str, int | None], tuple[Face, np.ndarray]] = OrderedDict()
+        self._by_object: OrderedDict[tuple[int, int | None], tuple[weakref.ref, tuple[Face, np.ndarray]]] = (
+            OrderedDict()
+        )
         self._cache_lock = threading.Lock()
 
     def supports(self, attribute: str) -> bool:
@@ -173,18 +185,23 @@ class Editor:
                 timings=timings,
             )  # fmt: skip
         frame_count = steps if steps is not None else max(r.steps for _, group in groups for r in group)
+        x0, y0, x1, y1 = face_region(face, image.shape[:2])
+        work, work_face = image[y0:y1, x0:x1], face.translated(-x0, -y0)
+        # Previews at the scale of a preview of the whole photo (pasted into one by `_whole_frames`).
+        preview_scale = min(1.0, self.preview_side / max(image.shape[:2]))
+        work_preview_side = max(1, round(preview_scale * max(work.shape[:2])))
 
         render_ms: list[float] = []
         judged: dict[int, tuple[IdentityResult | None, Face | None]] = {}
 
         def render(scale: float) -> BackendEdit:
             begun = time.perf_counter()
-            edit = self._render_groups(image, face, groups, scale, frame_count)
+            edit = self._render_groups(work, work_face, groups, scale, frame_count, work_preview_side)
             render_ms.append(1000 * (time.perf_counter() - begun))
             return edit
 
         def judge(edit: BackendEdit) -> IdentityResult | None:
-            verdict, after = self._judge(edit.image, face, original_embedding)
+            verdict, after = self._judge(edit.image, work_face, original_embedding)
             judged[id(edit)] = (verdict, after)
             return verdict
 
@@ -200,8 +217,11 @@ class Editor:
             edited, frames, face_after, applied = image, (), None, ()
         else:
             edit = outcome.edit
-            face_after = judged[id(edit)][1]
-            edited, frames = edit.image, edit.frames
+            after = judged[id(edit)][1]
+            face_after = None if after is None else after.translated(x0, y0)
+            edited = image.copy()
+            edited[y0:y1, x0:x1] = edit.image
+            frames = _whole_frames(image, (x0, y0, x1, y1), edit.frames, preview_scale)
             notes.extend(edit.notes)
             applied = tuple(r.scaled(outcome.scale) for r in applied_requests)
             if outcome.backed_off:
@@ -219,18 +239,38 @@ class Editor:
     # ------------------------------------------------------------------ internals
 
     def _original(self, image: np.ndarray, face_index: int | None) -> tuple[Face, np.ndarray]:
-        """(face, identity embedding) of the original photo, cached by the photo's content."""
-        key = (hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).hexdigest(), face_index)
+        """(face, identity embedding) of the original photo, cached by the photo's content.
+
+        The same array object is recognised without hashing its pixels (photos are never changed in
+        place in facechat); another array with the same pixels is, up to `CONTENT_KEY_VALUES` (hashing
+        a 12000x12000 photo takes about as long as analysing it again). The embedding is taken the
+        way edits are judged: on the face's region, re-analysed there (`face_region`), so the two
+        numbers compare alike.
+        """
+        ident = (id(image), face_index)
         with self._cache_lock:
-            if key in self._cache:
+            known = self._by_object.get(ident)
+            if known is not None and known[0]() is image:
+                return known[1]
+        key = None
+        if image.size <= CONTENT_KEY_VALUES:
+            key = (hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).hexdigest(), face_index)
+        with self._cache_lock:
+            entry = self._cache.get(key)
+        if entry is None:
+            face = self.analyzer.analyze_one(image, face_index)
+            x0, y0, x1, y1 = face_region(face, image.shape[:2])
+            work, work_face = image[y0:y1, x0:x1], face.translated(-x0, -y0)
+            entry = (face, self.scorer.embed(work, self._nearest_face(work, work_face) or work_face))
+        with self._cache_lock:
+            if key is not None:
+                self._cache[key] = entry
                 self._cache.move_to_end(key)
-                return self._cache[key]
-        face = self.analyzer.analyze_one(image, face_index)
-        entry = (face, self.scorer.embed(image, face))
-        with self._cache_lock:
-            self._cache[key] = entry
+            self._by_object[ident] = (weakref.ref(image), entry)
             while len(self._cache) > 8:
                 self._cache.popitem(last=False)
+            while len(self._by_object) > 8:
+                self._by_object.popitem(last=False)
         return entry
 
     def _render_groups(
@@ -240,6 +280,7 @@ class Editor:
         groups: list[tuple[Backend, list[EditRequest]]],
         scale: float,
         steps: int,
+        preview_side: int,
     ) -> BackendEdit:
         """Each backend in turn on the previous one's output (re-analysed between backends)."""
         current, current_face = image, face
@@ -250,7 +291,7 @@ class Editor:
             if i > 0:
                 current_face = self._nearest_face(current, face) or current_face
             edit = backend.edit(
-                current, current_face, requests, scale=scale, steps=steps, preview_side=self.preview_side
+                current, current_face, requests, scale=scale, steps=steps, preview_side=preview_side
             )
             current, frames = edit.image, edit.frames or frames
             notes.extend(edit.notes)
@@ -295,3 +336,43 @@ class Editor:
             attribute=request.attribute, strength=request.strength, blendshapes=shapes, change=change,
             appeared=appeared,
         )  # fmt: skip
+
+
+def face_region(face: Face, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1), exclusive, of the part of a (height, width) photo an edit of ``face`` uses."""
+    height, width = shape
+    low, high = face.landmarks[:, :2].min(axis=0), face.landmarks[:, :2].max(axis=0)
+    margin = REGION_MARGIN * float(max(high - low))
+    x0, y0 = (max(0, int(np.floor(v - margin))) for v in low)
+    x1, y1 = min(width, int(np.ceil(high[0] + margin)) + 1), min(height, int(np.ceil(high[1] + margin)) + 1)
+    return x0, y0, x1, y1
+
+
+def _whole_frames(
+    image: np.ndarray, region: tuple[int, int, int, int], frames: Sequence[np.ndarray], scale: float
+) -> tuple[np.ndarray, ...]:
+    """Previews of the whole photo from previews of its ``region`` rendered at ``scale``.
+
+    Each region preview's change (against the region itself at that scale) is added to one preview of
+    the whole photo, so nothing moves where the edit changed nothing, even where the region's corner
+    falls between preview pixels.
+    """
+    if not frames:
+        return ()
+    x0, y0, x1, y1 = region
+    height, width = image.shape[:2]
+    if scale == 1.0:
+        base, unedited = image, image[y0:y1, x0:x1]
+    else:
+        base = downscale(image, (round(width * scale), round(height * scale)))
+        unedited = cv2.resize(image[y0:y1, x0:x1], frames[0].shape[1::-1], interpolation=cv2.INTER_AREA)
+    top, left = round(y0 * scale), round(x0 * scale)
+    rows, cols = min(unedited.shape[0], base.shape[0] - top), min(unedited.shape[1], base.shape[1] - left)
+    whole = []
+    for frame in frames:
+        change = frame[:rows, :cols].astype(np.int16) - unedited[:rows, :cols]
+        picture = base.copy()
+        slot = picture[top : top + rows, left : left + cols]
+        slot[:] = np.clip(slot + change, 0, 255).astype(np.uint8)
+        whole.append(picture)
+    return tuple(whole)

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from editor.errors import FaceSelectionError, NoFaceError
+from editor.images import downscale
 from editor.model_files import shipped_model_path
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,15 @@ class Face:
         """Distance between the two iris centres, pixels: the face's natural unit of length."""
         right, left = self.landmarks[list(IRIS_CENTERS), :2]
         return float(np.linalg.norm(left - right))
+
+    def translated(self, dx: float, dy: float) -> Face:
+        """The same face in coordinates shifted by (dx, dy) pixels (e.g. of a crop of the photo)."""
+        shift = np.array([dx, dy], np.float32)
+        landmarks = self.landmarks.copy()
+        landmarks[:, :2] += shift
+        box = self.box.copy()
+        box[:2] += shift
+        return Face(**{**self.__dict__, "box": box, "points5": self.points5 + shift, "landmarks": landmarks})
 
     def top_blendshapes(self, count: int = 5) -> list[tuple[str, float]]:
         """The ``count`` strongest blendshapes (without "_neutral"), strongest first."""
@@ -218,13 +228,7 @@ class FaceAnalyzer:
     def _detect_at(self, image: np.ndarray, side: int) -> list[tuple[np.ndarray, float, np.ndarray]]:
         height, width = image.shape[:2]
         scale = min(1.0, side / max(height, width))
-        small = (
-            image
-            if scale == 1.0
-            else cv2.resize(
-                image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
-            )
-        )
+        small = image if scale == 1.0 else downscale(image, (round(width * scale), round(height * scale)))
         bgr = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
         self._detector.setInputSize((bgr.shape[1], bgr.shape[0]))
         _, rows = self._detector.detect(bgr)

@@ -42,6 +42,14 @@ MIN_SIDE = 32
 MAX_PIXELS = 200_000_000
 #: Longest side of the working copy used for face analysis.
 WORKING_SIDE = 1600
+#: Above this many pixels an image must hold at least `MIN_BYTES_PER_PIXEL` bytes of encoded data.
+BOMB_CHECK_PIXELS = 4_000_000
+#: No photo compresses below this (a flat 12000x12000 JPEG still takes about 0.007 bytes per pixel); a
+#: file declaring far more pixels than its bytes can describe is nearly blank or a decompression bomb.
+MIN_BYTES_PER_PIXEL = 1 / 250
+#: 8-bit RGB or grey JPEGs and PNGs larger than this are decoded by OpenCV straight into the array
+#: (Pillow holds a 4-byte-per-pixel copy besides it: 1.2 GB more at 12000x12000).
+DIRECT_DECODE_PIXELS = 16_000_000
 #: The built-in sample photo: scikit-image's public-domain NASA portrait of Eileen Collins.
 SAMPLE_NAME = "sample"
 
@@ -113,8 +121,18 @@ def working_copy(image: np.ndarray, max_side: int = WORKING_SIDE) -> tuple[np.nd
         return image, 1.0
     scale = max_side / longest
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return small, size[1] / height
+    return downscale(image, size), size[1] / height
+
+
+def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` (H, W, C) averaged down to ``size`` = (width, height), for looking at, not for output.
+
+    A photo more than 4x larger than ``size`` is first sampled every k-th pixel down to about 4x (a
+    free view: area-averaging all of a 12000x12000 photo takes about a second, this a tenth of it);
+    the final area average over 4x4 blocks keeps the result smooth.
+    """
+    step = max(1, min(image.shape[1] // (4 * size[0]), image.shape[0] // (4 * size[1])))
+    return cv2.resize(image[::step, ::step], size, interpolation=cv2.INTER_AREA)
 
 
 def encode_image(image: np.ndarray, fmt: str = "png", *, quality: int = 95) -> bytes:
@@ -232,6 +250,9 @@ def _decode(data: bytes, label: str) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             pil = Image.open(io.BytesIO(data))
             _check_size(pil.width, pil.height, label)
+            _check_not_a_bomb(len(data), pil.width, pil.height, label)
+            if _decodes_directly(pil):
+                return _decode_directly(data, label)
             pil.load()
     except ImageLoadError:
         raise
@@ -252,12 +273,47 @@ def _decode(data: bytes, label: str) -> np.ndarray:
             f"{label} is a damaged or truncated image file ({error}); re-export or re-download it, "
             "then try again."
         ) from error
-    return _pil_to_rgb(pil, label)
+    return _pil_to_rgb(pil, label, owned=True)
 
 
-def _pil_to_rgb(pil: Image.Image, label: str) -> np.ndarray:
+def _check_not_a_bomb(size: int, width: int, height: int, label: str) -> None:
+    """Refuse, before decoding, a file that declares far more pixels than its bytes can hold."""
+    pixels = width * height
+    if pixels > BOMB_CHECK_PIXELS and size < pixels * MIN_BYTES_PER_PIXEL:
+        raise ImageLoadError(
+            f"{label} declares {width}x{height} pixels ({pixels / 1e6:.0f} megapixels) in only "
+            f"{size / 1000:.0f} KB, far less than any photo needs: it is nearly blank (or built to "
+            "exhaust memory), so it is not opened. Give a photo with a visible face."
+        )
+
+
+def _decodes_directly(pil: Image.Image) -> bool:
+    """Whether OpenCV can decode this large file into the final array with nothing to convert."""
+    return (
+        pil.width * pil.height > DIRECT_DECODE_PIXELS
+        and pil.format in ("JPEG", "PNG")
+        and pil.mode in ("RGB", "L")
+        and "transparency" not in pil.info
+    )
+
+
+def _decode_directly(data: bytes, label: str) -> np.ndarray:
+    """A large 8-bit JPEG or PNG decoded by OpenCV (EXIF orientation applied), (H, W, 3) uint8 RGB."""
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ImageLoadError(
+            f"{label} is a damaged or truncated image file; re-export or re-download it, then try again."
+        )
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)  # in place: no second full-size copy
+
+
+def _pil_to_rgb(pil: Image.Image, label: str, *, owned: bool = False) -> np.ndarray:
+    """``pil`` as (H, W, 3) uint8 RGB; ``owned``: it was decoded here, so it may be turned in place."""
     try:
-        pil = ImageOps.exif_transpose(pil)
+        if owned:
+            ImageOps.exif_transpose(pil, in_place=True)  # no full-size copy when nothing turns
+        else:
+            pil = ImageOps.exif_transpose(pil)  # the caller's image stays as it was
     except Exception:  # noqa: BLE001 - a broken EXIF block should not lose the photo
         logger.warning("%s: could not read its EXIF orientation; using the pixels as stored", label)
     mode = pil.mode
@@ -320,10 +376,16 @@ def _to_uint8(array: np.ndarray, label: str) -> np.ndarray:
 
 
 def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
-    """(H, W, 4) uint8 -> (H, W, 3) uint8, transparent pixels shown on white."""
-    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
-    rgb = rgba[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-    return rgb.round().astype(np.uint8)
+    """(H, W, 4) uint8 -> (H, W, 3) uint8, transparent pixels shown on white (rounded to nearest).
+
+    Integer arithmetic, 1024 rows at a time: no full-size float copies of a large photo.
+    """
+    out = np.empty((*rgba.shape[:2], 3), np.uint8)
+    for top in range(0, rgba.shape[0], 1024):
+        block = rgba[top : top + 1024].astype(np.uint32)
+        alpha = block[:, :, 3:4]
+        out[top : top + 1024] = (block[:, :, :3] * alpha + 255 * (255 - alpha) + 127) // 255
+    return out
 
 
 def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import numpy as np
 from PIL import Image
@@ -66,3 +67,26 @@ def test_chat_prints_the_paths_of_the_a_b_candidates(tmp_path, capsys, monkeypat
     assert a.shape == (512, 512, 3) and not np.array_equal(a, b)
     assert "Chose" in out and "my estimate from your 1 answer" in out
     assert {p.name for p in session.iterdir()} >= {"session.json", "current.png"}  # no stray files
+
+
+def test_the_default_output_keeps_a_jpeg_a_jpeg():
+    from assistant.cli_edit import default_output
+
+    assert (
+        str(default_output("me.JPG")) == "me_edited.jpg"
+        and str(default_output("sample")) == "sample_edited.png"
+    )
+    assert str(default_output("scan.tiff")) == "scan_edited.png"
+
+
+def test_edit_says_where_it_wrote_and_writes_ordinary_modes(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    previous = os.umask(0o022)
+    try:
+        assert main(["edit", "sample", "raise her eyebrows", "--gif", "steps.gif"]) == 0
+    finally:
+        os.umask(previous)
+    out = capsys.readouterr().out
+    assert f"Saved the edited photo to {tmp_path / 'sample_edited.png'}." in out
+    assert f"animated GIF to {tmp_path / 'steps.gif'}" in out
+    assert {oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()} == {"0o644"}

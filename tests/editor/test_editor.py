@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from editor.editor import Editor
+from editor.editor import Editor, face_region
 from editor.requests import EditRequest
 
 
@@ -53,3 +53,21 @@ def test_an_upside_down_face_is_edited_where_its_mouth_is(editor, sample_rgb):
     assert change[mouth_rows].mean() > 3 * change[brow_rows].mean()  # the mouth moved, not the brows
     assert np.abs(back - upright.image).mean() < 0.5  # the same edit as on the upright photo, turned
     assert turned.identity.same_person and turned.expression[0].appeared is True
+
+
+def test_the_edit_works_on_the_face_region_and_leaves_the_rest_of_a_large_photo_alone(editor, sample_rgb):
+    canvas = np.full((1536, 2048, 3), 90, np.uint8)
+    canvas[700:1212, 1200:1712] = sample_rgb  # the sample portrait inside a wider photo
+    request = [EditRequest(attribute="happy", strength=1.0, steps=2)]
+    wide, alone = editor.render(canvas, request), editor.render(sample_rgb, request)
+    x0, y0, x1, y1 = face_region(wide.face, canvas.shape[:2])
+    assert (x1 - x0) * (y1 - y0) < 0.1 * canvas.shape[0] * canvas.shape[1]
+    outside = np.ones(canvas.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(wide.image[outside], canvas[outside])
+    difference = np.abs(wide.image[700:1212, 1200:1712].astype(np.int16) - alone.image).sum(axis=2)
+    change = np.abs(alone.image.astype(np.int16) - sample_rgb).sum(axis=2)
+    assert difference.mean() < 0.3 * change.mean()  # the same edit as on the portrait alone (landmarks
+    # differ by a fraction of a pixel between the two photos)
+    assert [f.shape for f in wide.frames] == [(384, 512, 3)] * 2  # previews of the whole photo
+    assert wide.identity.same_person and wide.face_after.box[0] > 1200  # in the photo's coordinates

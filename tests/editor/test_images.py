@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from editor.errors import ImageLoadError
-from editor.images import MAX_PIXELS, encode_image, load_image, sample_image, save_image, working_copy
+from editor.images import (
+    MAX_PIXELS,
+    downscale,
+    encode_image,
+    load_image,
+    sample_image,
+    save_image,
+    working_copy,
+)
 
 
 def _encode(pil: Image.Image, fmt: str = "PNG", **options) -> bytes:
@@ -143,3 +152,31 @@ def _write(path, data: bytes):
 def _jpeg_bytes() -> bytes:
     rng = np.random.default_rng(0)
     return _encode(Image.fromarray(rng.integers(0, 255, (200, 200, 3), dtype=np.uint8)), "JPEG")
+
+
+def test_a_file_declaring_far_more_pixels_than_it_holds_is_refused_unopened(monkeypatch):
+    buffer = io.BytesIO()
+    Image.new("1", (6000, 6000), 1).save(buffer, format="PNG", optimize=True)  # 36 MP in a few KB
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("the pixels were decoded"))
+    with pytest.raises(ImageLoadError, match="declares 6000x6000 pixels .* not opened"):
+        load_image(buffer.getvalue())
+
+
+def test_a_large_jpeg_decodes_directly_to_the_same_pixels(tmp_path):
+    rng = np.random.default_rng(0)
+    noise = cv2.resize(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), (4100, 4000))  # 16.4 MP
+    path = tmp_path / "large.jpg"
+    Image.fromarray(noise).save(path, quality=90)
+    with Image.open(path) as pil:
+        expected = np.asarray(pil.convert("RGB"))
+    decoded = load_image(path)
+    assert decoded.shape == (4000, 4100, 3) and decoded.dtype == np.uint8 and decoded.flags.c_contiguous
+    assert np.abs(decoded.astype(np.int16) - expected).max() <= 1
+
+
+def test_downscale_matches_an_area_average():
+    rng = np.random.default_rng(1)
+    photo = cv2.resize(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8), (4000, 4000))
+    small = downscale(photo, (250, 250))
+    reference = cv2.resize(photo, (250, 250), interpolation=cv2.INTER_AREA)
+    assert small.shape == (250, 250, 3) and np.abs(small.astype(int) - reference).mean() < 1.5
