@@ -53,7 +53,12 @@ class BackendRegistry:
 
 
 def default_registry() -> BackendRegistry:
-    """The backends installed in this build, best first."""
+    """The backends installed in this build, best first.
+
+    Expression backends come before the appearance backend, so a turn with both renders the expression
+    first and recolours the warped result (a lipstick follows the lips to where the smile put them).
+    """
+    from editor.appearance import AppearanceBackend
     from editor.backends.geometry import GeometryBackend
 
-    return BackendRegistry([GeometryBackend()])
+    return BackendRegistry([GeometryBackend(), AppearanceBackend()])

@@ -1,0 +1,58 @@
+"""What every appearance effect returns, and the one way an effect writes pixels (inside its region)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from editor.appearance.colour import from_lab
+from editor.appearance.regions import RegionMask
+
+__all__ = ["Applied", "Refusal", "paste"]
+
+
+class Refusal(Exception):
+    """An edit this backend will not fake; the message is the sentence for the person."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One appearance edit's result.
+
+    Attributes:
+        image: (H, W, 3) uint8 RGB, the input outside ``region`` bit for bit.
+        region: where the edit acted (alpha > 0).
+        colour: the colour name aimed at (None for effects without one).
+        goal: (3,) CIELAB colour the region's mean was moved toward (None without a colour goal).
+        notes: caveats for the person.
+        measures: numbers for diagnostics (filled by the backend's measurement).
+    """
+
+    image: np.ndarray
+    region: RegionMask
+    colour: str | None = None
+    goal: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+    measures: dict[str, float] = field(default_factory=dict)
+
+
+def paste(image: np.ndarray, region: RegionMask, lab: np.ndarray) -> np.ndarray:
+    """A copy of ``image`` whose pixels under ``region`` (alpha > 0) become ``lab`` (CIELAB, box-sized).
+
+    Pixels where alpha is 0 are copied, not round-tripped through CIELAB, so they stay bit-identical.
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        region: the region; ``lab`` covers its box.
+        lab: (h, w, 3) float32 CIELAB, already blended by the region's alpha.
+    """
+    out = image.copy()
+    x0, y0, x1, y1 = region.box
+    if x1 <= x0 or y1 <= y0:
+        return out
+    rgb = np.round(from_lab(lab)).astype(np.uint8)  # (h, w, 3)
+    inside = region.alpha > 0
+    slot = out[y0:y1, x0:x1]
+    slot[inside] = rgb[inside]
+    return out

@@ -1,0 +1,112 @@
+"""The appearance backend on a synthetic face: local edits, colour toward the goal, honest refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from editor.appearance import AppearanceBackend
+from editor.appearance.colour import delta_e, to_lab, weighted_mean
+from editor.backends import Backend
+from editor.backends.registry import default_registry
+from editor.requests import EditRequest
+
+CASES = [("lipstick", "red"), ("lipstick", "pink"), ("eye_color", "green"), ("eye_color", "blue"),
+         ("tan", None), ("makeup", None)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def backend() -> AppearanceBackend:
+    return AppearanceBackend()
+
+
+def test_is_a_backend_registered_after_the_expression_backend(backend):
+    assert isinstance(backend, Backend)
+    registry = default_registry()
+    names = [b.name for b in registry.backends]
+    assert names.index("geometry") < names.index("appearance")
+    for attribute in ("lipstick", "eye_color", "tan", "makeup"):
+        assert registry.route(attribute).name == "appearance"
+    assert registry.route("happy").name == "geometry"
+
+
+@pytest.mark.parametrize(("attribute", "value"), CASES)
+def test_pixels_outside_the_region_are_bit_identical(backend, synthetic, attribute, value):
+    image, face = synthetic
+    edit = backend.edit(image, face, [EditRequest(attribute=attribute, strength=1.0, value=value)])
+    assert edit.image.shape == image.shape and edit.image.dtype == np.uint8
+    moved = (edit.image != image).any(axis=-1)
+    assert moved.sum() > 20
+    from editor.appearance.backend import EFFECTS
+
+    region = EFFECTS[attribute](image, face.landmarks, 1.0, value).region.full()
+    assert not (moved & (region == 0)).any()
+
+
+@pytest.mark.parametrize(("attribute", "value"), [c for c in CASES if c[1] is not None])
+def test_colour_moves_toward_the_value_more_at_full_strength(backend, synthetic, attribute, value):
+    image, face = synthetic
+    gains = []
+    for strength in (0.5, 1.0):
+        edit = backend.edit(image, face, [EditRequest(attribute=attribute, strength=strength, value=value)])
+        gains.append(edit.diagnostics[f"{attribute}.delta_e_gain"])
+        assert edit.diagnostics[f"{attribute}.pixels"] > 0
+    assert 0 < gains[0] < gains[1]
+    assert (
+        edit.diagnostics[f"{attribute}.delta_e_after"] < 0.5 * edit.diagnostics[f"{attribute}.delta_e_before"]
+    )
+
+
+def test_tan_darkens_and_warms_paler_lightens(backend, synthetic):
+    image, face = synthetic
+    from editor.appearance.regions import skin_mask
+
+    alpha = skin_mask(face.landmarks, image)
+    before = weighted_mean(to_lab(alpha.crop(image)), alpha.alpha)
+    tanned = backend.edit(image, face, [EditRequest(attribute="tan", strength=1.0)]).image
+    paler = backend.edit(image, face, [EditRequest(attribute="tan", strength=-1.0)]).image
+    after_tan = weighted_mean(to_lab(alpha.crop(tanned)), alpha.alpha)
+    after_pale = weighted_mean(to_lab(alpha.crop(paler)), alpha.alpha)
+    assert after_tan[0] < before[0] - 3 and after_tan[2] > before[2] + 3
+    assert after_pale[0] > before[0] + 3
+
+
+def test_negative_lipstick_desaturates(backend, synthetic):
+    image, face = synthetic
+    edit = backend.edit(image, face, [EditRequest(attribute="lipstick", strength=-1.0)])
+    from editor.appearance.regions import lips_mask
+
+    lips = lips_mask(face.landmarks, image.shape[:2])
+    chroma = [np.hypot(*weighted_mean(to_lab(lips.crop(x)), lips.alpha)[1:]) for x in (image, edit.image)]
+    assert chroma[1] < chroma[0] - 3
+
+
+def test_removing_makeup_is_refused_with_a_sentence(backend, synthetic):
+    image, face = synthetic
+    edit = backend.edit(image, face, [EditRequest(attribute="makeup", strength=-0.7)])
+    assert np.array_equal(edit.image, image)
+    assert any("can't remove makeup" in note for note in edit.notes)
+
+
+def test_requests_compose_and_a_missing_colour_is_named(backend, synthetic):
+    image, face = synthetic
+    requests = [
+        EditRequest(attribute="lipstick", strength=1.0),
+        EditRequest(attribute="eye_color", strength=1.0, value="green"),
+    ]
+    edit = backend.edit(image, face, requests, steps=3, preview_side=100)
+    assert {"lipstick.delta_e_gain", "eye_color.delta_e_gain"} <= set(edit.diagnostics)
+    assert any("used red" in note for note in edit.notes)
+    assert len(edit.frames) == 3 and max(edit.frames[0].shape[:2]) == 100
+
+
+def test_scale_backs_the_edit_off(backend, synthetic):
+    image, face = synthetic
+    request = [EditRequest(attribute="lipstick", strength=1.0, value="red")]
+    full = backend.edit(image, face, request).diagnostics["lipstick.delta_e_change"]
+    half = backend.edit(image, face, request, scale=0.5).diagnostics["lipstick.delta_e_change"]
+    assert half < 0.75 * full
+
+
+def test_delta_e_is_euclidean_in_lab():
+    assert delta_e(np.array([50.0, 0, 0]), np.array([53.0, 4.0, 0])) == pytest.approx(5.0)

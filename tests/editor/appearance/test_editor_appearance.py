@@ -1,0 +1,34 @@
+"""Appearance edits through the Editor on the real sample photo: identity-gated, local, composed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from editor.editor import Editor
+from editor.requests import EditRequest
+
+
+@pytest.fixture(scope="module")
+def editor(analyzer) -> Editor:
+    return Editor(analyzer=analyzer)
+
+
+def test_lipstick_keeps_identity_and_touches_only_the_lips(editor, sample_rgb, sample_face):
+    outcome = editor.render(sample_rgb, [EditRequest(attribute="lipstick", strength=1.0, value="red")])
+    assert outcome.backends == ("appearance",) and outcome.identity.same_person
+    moved = np.argwhere((outcome.image != sample_rgb).any(axis=-1))  # (N, 2) rows, cols
+    lips = sample_face.landmarks[[61, 291, 0, 17], :2]
+    assert len(moved) > 50
+    assert moved[:, 1].min() >= lips[:, 0].min() - 2 and moved[:, 1].max() <= lips[:, 0].max() + 2
+    assert moved[:, 0].min() >= lips[:, 1].min() - 4 and moved[:, 0].max() <= lips[:, 1].max() + 4
+
+
+def test_expression_then_appearance_in_one_turn(editor, sample_rgb):
+    outcome = editor.render(
+        sample_rgb,
+        [EditRequest(attribute="surprised", strength=0.6), EditRequest(attribute="eye_color", strength=1.0,
+                                                                       value="green")],
+    )  # fmt: skip
+    assert outcome.backends == ("geometry", "appearance") and outcome.identity.same_person
+    assert {r.attribute for r in outcome.applied} == {"surprised", "eye_color"}
