@@ -77,6 +77,7 @@ def turn_record(turn: Turn) -> dict:
                 "appeared": check.appeared,
                 "change": None if check.change is None else round(check.change, 4),
                 "blendshapes": {k: [round(v[0], 4), round(v[1], 4)] for k, v in check.blendshapes.items()},
+                "unseen": list(check.unseen),  # targeted, but not measured on this face (blind spots)
             }
             for check in turn.expression
         ],

@@ -474,12 +474,15 @@ def _render_summary(render) -> str:
     if render.identity is None:
         return ""
     parts = [render.identity.describe().capitalize() + "."]
-    unseen = [c.attribute for c in render.expression if c.appeared is False and c.strength > 0]
-    if unseen:
-        parts.append(
-            "The face analyser measures little change for " + ", ".join(unseen)
-            + "; the effect may be subtle."
-        )  # fmt: skip
+    for check in render.expression:
+        if check.strength <= 0 or check.appeared is True:
+            continue
+        blind = f" (it cannot see {', '.join(check.unseen)} move on this face)" if check.unseen else ""
+        if check.appeared is False:
+            parts.append(f"The face analyser measures little change for {check.attribute}{blind}.")
+            parts.append("The effect may be subtle.")
+        else:
+            parts.append(f"The face analyser cannot measure {check.attribute}{blind}; judge it by eye.")
     return " ".join(parts)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from editor.editor import Editor, face_region
+from editor.face import Face
 from editor.requests import EditRequest
 
 
@@ -71,3 +72,36 @@ def test_the_edit_works_on_the_face_region_and_leaves_the_rest_of_a_large_photo_
     # differ by a fraction of a pixel between the two photos)
     assert [f.shape for f in wide.frames] == [(384, 512, 3)] * 2  # previews of the whole photo
     assert wide.identity.same_person and wide.face_after.box[0] > 1200  # in the photo's coordinates
+
+
+def test_the_readout_uses_the_lower_lip_when_that_is_what_moved(editor, sample_rgb):
+    requests = [
+        EditRequest(attribute="brow_raise", strength=0.7),
+        EditRequest(attribute="mouth_open", strength=0.5),
+    ]
+    outcome = editor.render(sample_rgb, requests)
+    mouth = next(check for check in outcome.expression if check.attribute == "mouth_open")
+    before, after, _ = mouth.blendshapes["mouthLowerDownRight"]
+    assert after - before > 0.2 and "mouthLowerDownRight" not in mouth.unseen
+    assert mouth.appeared is True  # it read `appeared: false` while this very score rose
+
+
+def test_blind_spots_count_only_when_they_moved_and_are_named_when_not(editor, sample_face):
+    class Targets:
+        name = "targets"
+
+        def targets(self, request, face):
+            return {"jawOpen": 1.0, "mouthLowerDownLeft": 1.0, "noseSneerLeft": 1.0}
+
+    request = EditRequest(attribute="mouth_open", strength=0.5)
+    groups = [(Targets(), [request])]
+
+    def scored(**scores):
+        return Face(**{**sample_face.__dict__, "blendshapes": {**sample_face.blendshapes, **scores}})
+
+    still = scored(jawOpen=0.0, mouthLowerDownLeft=0.0, noseSneerLeft=0.0)
+    lip = editor._expression_check(request, still, scored(jawOpen=0.02, mouthLowerDownLeft=0.4), groups)
+    assert lip.appeared is True and lip.change == pytest.approx(0.21) and lip.unseen == ("noseSneerLeft",)
+    jaw = editor._expression_check(request, still, scored(jawOpen=0.02, mouthLowerDownLeft=0.0), groups)
+    assert jaw.appeared is False and jaw.change == pytest.approx(0.02)
+    assert jaw.unseen == ("mouthLowerDownLeft", "noseSneerLeft")
