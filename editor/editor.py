@@ -32,9 +32,9 @@ from editor.requests import EditRequest
 logger = logging.getLogger(__name__)
 
 #: Blendshapes FaceLandmarker barely reports on photos (EXPRESSION-NOTES.md): no verdict rests on them.
-#: Measured (eval.bench_robustness notes in README): cheekSquint and noseSneer scored 0.000 on 50 London
-#: people neutral and smiling and on every edit; mouthLowerDown and eyeWide stay near 0 on real photos
-#: (London smiles: mouthLowerDown median 0.001) but do move on some faces and edits (`WEAKLY_SEEN`).
+#: Measured (`python -m eval.bench_robustness blind-spots`): cheekSquint and noseSneer scored 0 on 50
+#: London people neutral and smiling and on every edit; mouthLowerDown and eyeWide stay near 0 on real
+#: photos (London smiles: mouthLowerDown median 0.001) but do move on some faces and edits (`WEAKLY_SEEN`).
 BLIND_BLENDSHAPES = frozenset(
     {"cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight", "mouthLowerDownLeft",
      "mouthLowerDownRight", "eyeWideLeft", "eyeWideRight"}
