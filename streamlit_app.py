@@ -44,6 +44,7 @@ VIEWS = ("After", "Before", "Compare", "Steps")
 #: Pictures never grow wider than their column (a wide or group photo would cover the chat), and
 #: button labels wrap rather than being cut ("Un…").
 STYLE = """<style>
+[data-testid="stImage"], [data-testid="stImageContainer"] { max-width: 100% !important; }
 [data-testid="stImage"] img, .st-key-stage img { max-width: 100% !important; height: auto !important; }
 .st-key-controls button p { white-space: nowrap; }
 </style>"""

@@ -228,3 +228,83 @@ def test_a_file_that_is_not_a_photo_gets_a_sentence_in_the_browser(server, brows
     assert "not an image" in alert.text and "JPEG" in alert.text
     assert "Traceback" not in browser.page_source
     browser.save_screenshot(str(tmp_path / "not-a-photo.png"))
+
+
+CHOICE_IMAGES = ".st-key-choices img"
+VIEW_SWITCH = ".st-key-view"
+
+
+def _rect(driver, element) -> dict:
+    return driver.execute_script("return arguments[0].getBoundingClientRect().toJSON();", element)
+
+
+def _assert_in_view(driver, selector: str) -> None:
+    """The element is on screen, whole, where the app left the page (no scrolling by the test)."""
+    element = driver.find_element(By.CSS_SELECTOR, selector)
+    box, height = _rect(driver, element), driver.execute_script("return window.innerHeight;")
+    assert box["height"] > 0 and box["top"] >= 0 and box["bottom"] <= height, (selector, box, height)
+
+
+def _choice_srcs(driver) -> list[str]:
+    """The sources of the A/B candidates on screen, once both have loaded (else an empty list)."""
+    return driver.execute_script(  # in one script: the page re-renders under the test
+        "const found = Array.from(document.querySelectorAll(arguments[0]));"
+        "return found.every(e => e.complete && e.naturalWidth > 0) ? found.map(e => e.src) : [];",
+        CHOICE_IMAGES,
+    )
+
+
+def test_a_group_photo_the_steps_command_and_an_a_b_choice_in_a_real_browser(
+    server, browser, tmp_path, sample_rgb
+):
+    from editor.images import save_image
+
+    group = np.concatenate([sample_rgb] * 3, axis=1)  # (512, 1536, 3): three faces side by side
+    photo = save_image(group, tmp_path / "group.png")
+    browser.get(server)
+    uploader = WebDriverWait(browser, LOAD_TIMEOUT_S).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".st-key-main_upload input[type='file']")
+    )
+    uploader.send_keys(str(photo))
+    src = _wait_for_new_image(browser, None, LOAD_TIMEOUT_S)
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: "3 faces found" in d.page_source)
+    picture = browser.find_element(By.CSS_SELECTOR, STAGE_IMAGE)
+    chat_box = browser.find_element(By.CSS_SELECTOR, ".st-key-chat")
+    shown, chat_area = _rect(browser, picture), _rect(browser, chat_box)
+    assert shown["right"] <= chat_area["left"], (shown, chat_area)  # the wide photo leaves the chat alone
+    assert chat_area["width"] > 300
+    browser.save_screenshot(str(tmp_path / "1-group.png"))
+
+    _send(browser, "make her smile")
+    src = _wait_for_new_image(browser, src)
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: "same person" in d.page_source)
+    _assert_in_view(browser, VIEW_SWITCH)  # the view switch and the badge stay on screen after a turn
+    badge = browser.find_element(
+        By.XPATH, "//*[contains(@class, 'st-key-view')]/..//*[contains(., 'same person')]"
+    )
+    assert badge.is_displayed() and _rect(browser, badge)["bottom"] <= browser.execute_script(
+        "return window.innerHeight;"
+    )
+    browser.save_screenshot(str(tmp_path / "2-smile.png"))
+
+    _send(browser, "show me the steps")  # opens the Steps view
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: "Step 5 of 5" in d.page_source)
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: "All steps, animated" in d.page_source)
+    _assert_in_view(browser, VIEW_SWITCH)
+    browser.save_screenshot(str(tmp_path / "3-steps.png"))
+
+    _send(browser, "make her angrier, but I'm not sure how much")
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: len(_choice_srcs(d)) == 2)
+    first = _choice_srcs(browser)
+    assert first[0] != first[1]
+    _assert_in_view(browser, VIEW_SWITCH)
+    browser.save_screenshot(str(tmp_path / "4-question.png"))
+    _click(browser, browser.find_element(By.XPATH, "//button[.//p[text()='A is closer']]"))
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: (now := _choice_srcs(d)) and now != first)
+    _click(browser, browser.find_element(By.XPATH, "//button[.//p[text()='Use your best guess']]"))
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: not _choice_srcs(d) and _stage_src(d) is not None)
+    WebDriverWait(browser, TURN_TIMEOUT_S).until(lambda d: "Chosen from your answers" in d.page_source)
+    assert _stage_src(browser) != src  # the chosen anger is on the picture
+    _assert_in_view(browser, VIEW_SWITCH)
+    assert "Traceback" not in browser.page_source
+    browser.save_screenshot(str(tmp_path / "5-chosen.png"))
