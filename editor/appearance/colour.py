@@ -100,10 +100,11 @@ def from_lab(lab: np.ndarray) -> np.ndarray:
 
 def weighted_mean(lab: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """(3,) mean CIELAB colour of (h, w, 3) ``lab`` weighted by (h, w) ``alpha``."""
-    weight = float(alpha.sum())
-    if weight <= 0:
+    inside = alpha > 0
+    weight = alpha[inside]
+    if weight.sum() <= 0:
         return np.zeros(3, np.float32)
-    return (lab * alpha[..., None]).reshape(-1, 3).sum(axis=0) / weight
+    return (lab[inside] * weight[:, None]).sum(axis=0) / float(weight.sum())
 
 
 def delta_e(a: np.ndarray, b: np.ndarray) -> float:
@@ -134,14 +135,16 @@ def recolour(
     Returns:
         (h, w, 3) float32 CIELAB, equal to ``lab`` where ``alpha`` is 0.
     """
-    mean = weighted_mean(lab, alpha)  # (3,)
+    inside = alpha > 0  # (h, w): only these pixels are computed
+    pixels, weight = lab[inside], alpha[inside][:, None]  # (N, 3), (N, 1)
+    mean = (pixels * weight).sum(axis=0) / max(float(weight.sum()), 1e-6)  # (3,)
     if contrast is None:
         contrast = float(np.clip(goal[0] / max(mean[0], 1.0), 0.5, 1.6))
-    offset = lab - mean  # (h, w, 3)
-    new = np.empty_like(lab)
-    gain_l = 1.0 + amount * (contrast - 1.0)
-    gain_ab = 1.0 + amount * (chroma_texture - 1.0)
-    new[..., 0] = mean[0] + amount * (goal[0] - mean[0]) + gain_l * offset[..., 0]
-    new[..., 1:] = mean[1:] + amount * (goal[1:] - mean[1:]) + gain_ab * offset[..., 1:]
-    weight = alpha[..., None]
-    return lab + weight * (new - lab)
+    offset = pixels - mean  # (N, 3)
+    gain = np.array(
+        [1.0 + amount * (contrast - 1.0), *(2 * [1.0 + amount * (chroma_texture - 1.0)])], np.float32
+    )
+    new = mean + amount * (goal - mean) + gain * offset  # (N, 3)
+    out = lab.copy()
+    out[inside] = pixels + weight * (new - pixels)
+    return out

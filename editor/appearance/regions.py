@@ -39,6 +39,7 @@ __all__ = [
     "interocular",
     "iris_mask",
     "lips_mask",
+    "mahalanobis",
     "mouth_opening_mask",
     "points",
     "polygon_mask",
@@ -51,6 +52,10 @@ CHIN = 152
 SUBNASALE = 2
 #: Cheek (blush) centres: on the cheekbone under the outer half of each eye.
 CHEEK_POINTS = (50, 280)  # subject's right, left
+
+
+#: Feathers wider than this (sigma, pixels) are computed at a reduced scale where sigma is this wide.
+FEATHER_PIXELS = 4.0
 
 
 @dataclass(frozen=True)
@@ -138,18 +143,25 @@ def polygon_mask(
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 <= x0 or y1 <= y0:
         return RegionMask(np.zeros((0, 0), np.float32), (0, 0, 0, 0), shape)
-    canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)  # (h, w) filled at 255
-    shifted = [np.round((np.asarray(p)[:, :2] - (x0, y0)) * 4).astype(np.int32) for p in polygons]
+    # Wide feathers are drawn and blurred at a reduced scale (a blur needs no more detail), then
+    # brought back to full resolution: the cost follows the region's shape, not its pixel count.
+    scale = min(1.0, FEATHER_PIXELS / feather) if feather > 0 else 1.0
+    size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    canvas = np.zeros(size[::-1], np.uint8)  # (h', w') filled at 255
+    shifted = [np.round((np.asarray(p)[:, :2] - (x0, y0)) * scale * 4).astype(np.int32) for p in polygons]
     for polygon in shifted:  # one at a time: fillPoly would cut overlaps out as holes
         cv2.fillPoly(canvas, [polygon], 255, lineType=cv2.LINE_AA, shift=2)
-    if abs(grow) >= 0.5:
-        size = 2 * int(round(abs(grow))) + 1
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    if abs(grow) * scale >= 0.5:
+        side = 2 * int(round(abs(grow) * scale)) + 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
         canvas = cv2.dilate(canvas, kernel) if grow > 0 else cv2.erode(canvas, kernel)
     alpha = canvas.astype(np.float32) / 255.0
     if feather > 0:
-        size = 2 * int(np.ceil(3 * feather)) + 1
-        alpha = cv2.GaussianBlur(alpha, (size, size), feather)
+        sigma = feather * scale
+        side = 2 * int(np.ceil(3 * sigma)) + 1
+        alpha = cv2.GaussianBlur(alpha, (side, side), sigma)
+        if scale < 1.0:
+            alpha = cv2.resize(alpha, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         if inside:
             alpha = np.clip(2.0 * alpha - 1.0, 0.0, 1.0)
         alpha[alpha < 1e-3] = 0.0
@@ -288,16 +300,16 @@ def skin_mask(landmarks: np.ndarray, image: np.ndarray, *, reach: float = 0.6) -
     unit = interocular(landmarks)
     oval = points(landmarks, face_mesh_indices().face_oval)
     centre = oval.mean(axis=0)
-    # The neck and ears: the oval grown sideways, and pulled down for the neck.
-    grown = (
-        centre + (oval - centre) * 1.0 + np.where((oval[:, 1] > centre[1])[:, None], [0.0, 0.9 * unit], 0.0)
-    )
-    area = polygon_mask([oval, grown], shape, grow=reach * unit * 0.5, feather=0.1 * unit)
-    lab = _lab(area.crop(image))  # (h, w, 3) CIELAB
+    # The neck and ears: the oval widened by ``reach``, and pulled down for the neck.
+    width = oval[:, 0].max() - oval[:, 0].min()
+    grown = centre + (oval - centre) * (1.0 + reach * unit / width)
+    grown[:, 1] += np.where(oval[:, 1] > centre[1], 0.9 * unit, 0.0)
+    area = polygon_mask([oval, grown], shape, feather=0.1 * unit)
     mean, inverse = skin_model(landmarks, image)
-    distance = _mahalanobis(lab, mean, inverse)  # (h, w)
+    distance = _coarse(
+        lambda lab: mahalanobis(lab, mean, inverse), _lab_small(area.crop(image)), area.alpha.shape
+    )
     likelihood = np.clip(1.5 - 0.5 * distance, 0.0, 1.0).astype(np.float32)  # 1 within 1 sigma, 0 beyond 3
-    likelihood = cv2.GaussianBlur(likelihood, (0, 0), 0.01 * unit + 0.5)
     core = polygon_mask([oval], shape, grow=-0.05 * unit, feather=0.05 * unit)
     # Hair over the forehead is inside the oval too: the colour model decides there as well, but
     # leniently (twice the distance) so shadows on the face stay skin.
@@ -306,6 +318,27 @@ def skin_mask(landmarks: np.ndarray, image: np.ndarray, *, reach: float = 0.6) -
     alpha = area.alpha * np.maximum(likelihood, inner * lenient)
     skin = RegionMask(alpha.astype(np.float32), area.box, shape)
     return skin.minus(features_mask(landmarks, shape))
+
+
+#: Colour models are evaluated on images at most this many pixels on the long side, then upsampled
+#: (a colour decision needs no more detail; the soft edges come from the upsampling).
+COARSE_SIDE = 320
+
+
+def _lab_small(rgb: np.ndarray) -> np.ndarray:
+    """(h', w', 3) CIELAB of ``rgb`` reduced to at most `COARSE_SIDE` on its long side."""
+    scale = min(1.0, COARSE_SIDE / max(rgb.shape[:2]))
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return _lab(rgb)
+
+
+def _coarse(function, small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``function`` of a reduced image, brought back to (h, w) ``shape`` by bilinear interpolation."""
+    value = function(small).astype(np.float32)
+    if value.shape != shape:
+        value = cv2.resize(value, shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return value
 
 
 def skin_model(landmarks: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -356,10 +389,11 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
 
 
-def _mahalanobis(lab: np.ndarray, mean: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+def mahalanobis(lab: np.ndarray, mean: np.ndarray, inverse: np.ndarray) -> np.ndarray:
     """(h, w) Mahalanobis distance of each CIELAB pixel from the model."""
-    diff = lab - mean.astype(np.float32)  # (h, w, 3)
-    return np.sqrt(np.maximum(np.einsum("hwi,ij,hwj->hw", diff, inverse, diff), 0.0))
+    diff = (lab - mean.astype(np.float32)).reshape(-1, 3)  # (h * w, 3)
+    squared = ((diff @ inverse.astype(np.float32)) * diff).sum(axis=1)
+    return np.sqrt(np.maximum(squared, 0.0)).reshape(lab.shape[:2])
 
 
 def _union_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

@@ -15,7 +15,7 @@ from editor.appearance.effect import Applied, paste
 from editor.appearance.regions import skin_mask
 
 #: CIELAB shift of a clear tan (strength 1.0).
-TAN_SHIFT = np.array([-9.0, 3.0, 8.0], np.float32)
+TAN_SHIFT = np.array([-9.0, 1.5, 7.0], np.float32)
 #: CIELAB shift of clearly paler skin (strength -1.0).
 PALE_SHIFT = np.array([7.0, -2.5, -5.0], np.float32)
 

@@ -110,3 +110,34 @@ def test_scale_backs_the_edit_off(backend, synthetic):
 
 def test_delta_e_is_euclidean_in_lab():
     assert delta_e(np.array([50.0, 0, 0]), np.array([53.0, 4.0, 0])) == pytest.approx(5.0)
+
+
+def test_hair_mask_finds_a_dark_cap_above_the_forehead_and_not_the_face(synthetic):
+    import cv2
+
+    from editor.appearance.hair import hair_mask
+
+    image, face = synthetic
+    image = image.copy()
+    top = face.landmarks[10, :2]
+    unit = float(np.linalg.norm(face.landmarks[468, :2] - face.landmarks[473, :2]))
+    hair = np.zeros(image.shape[:2], np.uint8)
+    centre, axes = (int(top[0]), int(top[1] + 0.6 * unit)), (int(1.4 * unit), int(1.5 * unit))
+    cv2.ellipse(hair, centre, axes, 0, 180, 360, 1, -1)
+    rng = np.random.default_rng(0)
+    strands = np.clip(rng.normal(45, 12, image.shape), 0, 255).astype(np.uint8)
+    from editor.appearance.regions import face_oval_mask
+
+    cap = hair.astype(bool) & (face_oval_mask(face.landmarks, image.shape[:2]).full() == 0)
+    image[cap] = strands[cap]
+    mask = hair_mask(face.landmarks, image).full()
+    assert (mask[cap] > 0.5).mean() > 0.6
+    cheek = face.landmarks[50, :2].astype(int)
+    nose = face.landmarks[4, :2].astype(int)
+    assert mask[cheek[1], cheek[0]] == 0 and mask[nose[1], nose[0]] == 0
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    assert edit.diagnostics["hair_color.delta_e_gain"] > 10
+    moved = (edit.image != image).any(axis=-1)
+    assert not (moved & (mask == 0)).any()

@@ -1,0 +1,212 @@
+"""Benchmark of the appearance backend on held-out London and Canada people.
+
+Per attribute at strength 0.5 and 1.0: the colour change reached in the region (ΔE of the region's
+mean CIELAB colour toward the requested colour: before, after, gain), leakage (pixels changed outside
+the region: must be 0), SFace identity of the edit against the calibrated threshold, and the time of
+one edit of the full photo (median of several runs). Hair: the mask's recall of the template hair
+band (between the .tem hairline and head outline) and its leak onto the template forehead (below the
+hairline). Writes a JSON report and, with --montage, a montage PNG to look at.
+
+    python -m eval.bench_appearance --data ../shared/data --out runs/appearance/bench.json \
+        --montage runs/appearance/montage.png
+
+Data: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0) and the Canada set (DeBruine
+2016, CC BY 4.0). The London people are the held-out `test_ids` of editor/data/happy_calibration.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+#: (attribute, colour) pairs measured; None: no colour (tan, makeup).
+CASES: tuple[tuple[str, str | None], ...] = (
+    ("lipstick", "red"), ("lipstick", "pink"), ("eye_color", "green"), ("eye_color", "blue"),
+    ("hair_color", "blonde"), ("hair_color", "black"), ("hair_color", "red"), ("hair_color", "blue"),
+    ("tan", None), ("makeup", None),
+)  # fmt: skip
+STRENGTHS = (0.5, 1.0)
+#: .tem point indices (189-point Face Research Lab template), found by plotting them on the photos:
+#: the hairline from the subject's right temple over the forehead to the left temple (109, 134-144, 112),
+#: and the head outline under the hair from the right jaw over the crown to the left jaw (145-157).
+HAIRLINE = (109, *range(134, 145), 112)
+HEAD_OUTLINE = tuple(range(145, 158))
+
+
+def read_tem(path: Path) -> np.ndarray:
+    """(N, 2) float points of a Face Research Lab / Psychomorph .tem file (count, then x y per line)."""
+    tokens = path.read_text().split()
+    count = int(tokens[0])
+    return np.asarray(tokens[1 : 1 + 2 * count], np.float64).reshape(count, 2)
+
+
+def template_regions(tem: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(hair band, forehead) (H, W) bool masks from a template.
+
+    Hair band: inside the head outline from ear to ear over the crown (147-155), above the hairline.
+    Forehead: under the hairline curve (134-144) closed by the straight line between its ends.
+    """
+    band = np.concatenate([tem[list(HEAD_OUTLINE[2:-2])], tem[list(HAIRLINE)][::-1]])
+    forehead = tem[list(HAIRLINE[1:-1])]
+    masks = []
+    for polygon in (band, forehead):
+        canvas = np.zeros(shape, np.uint8)
+        cv2.fillPoly(canvas, [np.round(polygon).astype(np.int32)], 1)
+        masks.append(canvas.astype(bool))
+    return masks[0], masks[1]
+
+
+def people(data: Path) -> list[tuple[str, Path, Path | None]]:
+    """(name, photo, template or None) of the held-out London people and every Canada person."""
+    calibration = json.loads(Path("editor/data/happy_calibration.json").read_text())
+    found = []
+    for face_id in calibration["test_ids"]:
+        photo = data / "london" / "neutral" / f"{face_id}.jpg"
+        if photo.exists():
+            found.append((f"london/{face_id}", photo, photo.with_suffix(".tem")))
+    for photo in sorted((data / "canada").glob("*.jpg")):
+        tem = photo.with_suffix(".tem")
+        found.append((f"canada/{photo.stem}", photo, tem if tem.exists() else None))
+    return found
+
+
+def run(data: Path, *, limit: int | None = None, repeats: int = 3, montage: Path | None = None) -> dict:
+    """Measure every case on every person; returns the report dictionary."""
+    from editor.appearance import AppearanceBackend
+    from editor.appearance.backend import EFFECTS
+    from editor.appearance.hair import hair_mask
+    from editor.face import FaceAnalyzer
+    from editor.identity import IdentityScorer
+    from editor.images import load_image
+    from editor.requests import EditRequest
+
+    backend = AppearanceBackend()
+    scorer = IdentityScorer()
+    rows: list[dict] = []
+    hair_rows: list[dict] = []
+    tiles: list[np.ndarray] = []
+    everyone = people(data)
+    chosen = [p for s in ("london/", "canada/") for p in [q for q in everyone if q[0].startswith(s)][:limit]]
+    with FaceAnalyzer() as analyzer:
+        for name, photo, tem in chosen:
+            image = load_image(photo)
+            face = analyzer.analyze_one(image)
+            original = scorer.embed(image, face)
+            if tem is not None:
+                band, forehead = template_regions(read_tem(tem), image.shape[:2])
+                hair = hair_mask(face.landmarks, image).full() > 0.5
+                hair_rows.append({
+                    "person": name, "recall": float(hair[band].mean()), "leak": float(hair[forehead].mean()),
+                })  # fmt: skip
+            row_tiles = [image]
+            for attribute, colour in CASES:
+                if not backend.supports(attribute):
+                    continue
+                for strength in STRENGTHS:
+                    request = EditRequest(attribute=attribute, strength=strength, value=colour)
+                    times = []
+                    for _ in range(repeats):
+                        started = time.perf_counter()
+                        edit = backend.edit(image, face, [request], steps=1)
+                        times.append(1000 * (time.perf_counter() - started))
+                    region = EFFECTS[attribute](image, face.landmarks, strength, colour).region.full() > 0
+                    moved = (edit.image != image).any(axis=-1)
+                    after = analyzer.analyze(edit.image)
+                    similarity = None
+                    if after:
+                        similarity = float(scorer.similarity(original, scorer.embed(edit.image, after[0])))
+                    d = edit.diagnostics
+                    measured = ("pixels", "delta_e_before", "delta_e_after", "delta_e_gain", "delta_e_change")
+                    rows.append({
+                        "person": name, "attribute": attribute, "colour": colour, "strength": strength,
+                        **{k: d.get(f"{attribute}.{k}") for k in measured},
+                        "leak_pixels": int((moved & ~region).sum()), "identity": similarity,
+                        "same_person": None if similarity is None else bool(similarity >= scorer.threshold),
+                        "ms": statistics.median(times),
+                    })  # fmt: skip
+                    if strength == 1.0:
+                        row_tiles.append(edit.image)
+            if montage is not None and len(tiles) < 6:
+                tiles.append(_row(row_tiles, face))
+            logger.info("%s done", name)
+    report = {"scorer": scorer.name, "threshold": scorer.threshold, "people": len(chosen),
+              "summary": _summary(rows, hair_rows), "rows": rows, "hair": hair_rows}  # fmt: skip
+    if montage is not None and tiles:
+        montage.parent.mkdir(parents=True, exist_ok=True)
+        width = max(t.shape[1] for t in tiles)
+        grid = np.concatenate([np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles])
+        cv2.imwrite(str(montage), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    return report
+
+
+def _row(images: list[np.ndarray], face) -> np.ndarray:
+    """One person's tiles: the head, 300 px high, side by side."""
+    x, y, w, h = face.box
+    x0, y0 = max(0, int(x - 0.6 * w)), max(0, int(y - 0.7 * h))
+    x1, y1 = int(x + 1.6 * w), int(y + 1.3 * h)
+    return np.concatenate(
+        [cv2.resize(i[y0:y1, x0:x1], (int(300 * (x1 - x0) / (y1 - y0)), 300)) for i in images], 1
+    )
+
+
+def _summary(rows: list[dict], hair_rows: list[dict]) -> dict:
+    """Medians per (attribute, colour, strength), and the hair mask's recall / leak."""
+    out: dict = {}
+    keys = sorted({(r["attribute"], str(r["colour"]), r["strength"]) for r in rows})
+    for attribute, colour, strength in keys:
+        group = [
+            r
+            for r in rows
+            if (r["attribute"], str(r["colour"]), r["strength"]) == (attribute, colour, strength)
+        ]
+
+        def median(field: str, group: list[dict] = group) -> float | None:
+            values = [r[field] for r in group if r[field] is not None]
+            return float(statistics.median(values)) if values else None
+
+        out[f"{attribute}/{colour}/{strength}"] = {
+            "delta_e_before": median("delta_e_before"), "delta_e_after": median("delta_e_after"),
+            "delta_e_gain": median("delta_e_gain"), "delta_e_change": median("delta_e_change"),
+            "leak_pixels_max": max(r["leak_pixels"] for r in group), "identity_min": min(
+                (r["identity"] for r in group if r["identity"] is not None), default=None),
+            "same_person": f"{sum(bool(r['same_person']) for r in group)}/{len(group)}",
+            "ms_median": median("ms"), "ms_max": max(r["ms"] for r in group),
+        }  # fmt: skip
+    if hair_rows:
+        out["hair_mask"] = {
+            "people": len(hair_rows), "recall_median": statistics.median(r["recall"] for r in hair_rows),
+            "recall_mean": statistics.fmean(r["recall"] for r in hair_rows),
+            "leak_median": statistics.median(r["leak"] for r in hair_rows),
+            "leak_mean": statistics.fmean(r["leak"] for r in hair_rows),
+        }  # fmt: skip
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data"), help="folder with london/ and canada/"
+    )
+    parser.add_argument("--out", type=Path, default=Path("runs/appearance/bench.json"))
+    parser.add_argument("--montage", type=Path, default=None, help="write a montage PNG here")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N people of each set")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per edit (the median is kept)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    report = run(args.data, limit=args.limit, repeats=args.repeats, montage=args.montage)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+    logger.info("%s", json.dumps(report["summary"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
