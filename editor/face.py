@@ -16,6 +16,7 @@ import contextlib
 import logging
 import math
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -413,6 +414,8 @@ def _check_image(image: np.ndarray) -> None:
 def _create_landmarker(model_path: str):  # -> mediapipe FaceLandmarker
     from mediapipe.tasks.python import BaseOptions, vision
 
+    _forget_mediapipe_audio_error()
+
     options = vision.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=model_path),
         running_mode=vision.RunningMode.IMAGE,
@@ -429,6 +432,19 @@ def _create_landmarker(model_path: str):  # -> mediapipe FaceLandmarker
 
         landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8)))
     return landmarker
+
+
+def _forget_mediapipe_audio_error() -> None:
+    """Drop the traceback of the audio import error MediaPipe keeps (no PortAudio: ``sd_error``).
+
+    MediaPipe stores that error in a module global; its traceback holds every frame on the stack at
+    the first import, with their local variables, for the life of the process: the first analyzer's
+    caller (a whole `Assistant` with its full-resolution photo, 432 MB at 12000x12000) was never freed.
+    """
+    audio = sys.modules.get("mediapipe.tasks.python.audio.core.audio_record")
+    error = getattr(audio, "sd_error", None)
+    if isinstance(error, BaseException):
+        error.__traceback__ = None
 
 
 @contextlib.contextmanager
