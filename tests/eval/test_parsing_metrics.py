@@ -77,3 +77,20 @@ def test_benchmark_files_are_big_enough_and_valid():
         for turn in dialogue["turns"]:
             for request in turn["state"]:
                 assert request["attribute"] in vocab.ATTRIBUTE_NAMES
+
+
+def test_the_llm_benchmark_never_credits_the_offline_fallback():
+    from assistant.parsing.llm import FALLBACK_NOTE
+    from editor.requests import ParseResult
+    from eval.parsing_benchmark import _without_fallback
+
+    smile = (EditRequest(attribute="happy", strength=0.7),)
+    answers = {
+        "model": ParseResult(requests=smile, parser="llm"),
+        "fell back": ParseResult(requests=smile, notes=(f"{FALLBACK_NOTE}: timeout",)),
+    }
+    calls = []
+    scored = _without_fallback(answers.__getitem__, calls)
+    assert scored("model").requests == smile
+    assert scored("fell back").requests == () and scored("fell back").parser == "llm"
+    assert calls == [None, f"{FALLBACK_NOTE}: timeout", f"{FALLBACK_NOTE}: timeout"]
