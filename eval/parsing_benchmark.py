@@ -36,11 +36,12 @@ def load(name: str) -> list[dict]:
 
 
 def run_singles(
-    parse: Callable[[str], ParseResult], name: str = "singles.yaml"
+    parse: Callable[[str], ParseResult], name: str = "singles.yaml", limit: int | None = None
 ) -> tuple[list[TurnScore], list[float], list[str]]:
-    """Score every single message of ``name``; returns scores, per-message seconds, and failure lines."""
+    """Score every single message of ``name`` (the first ``limit``); returns scores, per-message
+    seconds, and failure lines."""
     scores, seconds, failures = [], [], []
-    for item in load(name):
+    for item in load(name)[:limit]:
         expect = item["expect"]
         start = time.perf_counter()
         result = parse(item["text"])
@@ -63,11 +64,14 @@ def run_singles(
 
 
 def run_dialogues(
-    parse: Callable[[str], ParseResult], name: str = "dialogues.yaml"
+    parse: Callable[[str], ParseResult], name: str = "dialogues.yaml", limit: int | None = None
 ) -> tuple[list[TurnScore], list[str]]:
-    """Score the conversation state after every turn of every dialogue in ``name``."""
+    """Score the conversation state after every turn of every dialogue in ``name`` (whole dialogues,
+    until ``limit`` turns are scored)."""
     scores, failures = [], []
     for dialogue in load(name):
+        if limit is not None and len(scores) >= limit:
+            break
         conversation = Conversation()
         for turn in dialogue["turns"]:
             conversation.apply(parse(turn["text"]), turn["text"])
@@ -123,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         "--llm", action="store_true", help="use the LLM endpoint from FACECHAT_LLM_* variables"
     )
     parser.add_argument("--failures", action="store_true", help="list every turn that was wrong")
+    parser.add_argument(
+        "--limit", type=int, default=None, metavar="N",
+        help="score at most N turns per file (the first ones; whole dialogues), e.g. for a slow model",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.llm:
@@ -145,20 +153,21 @@ def main(argv: list[str] | None = None) -> int:
         parse = offline.parse
         name = "offline"
         sys.stdout.write(f"offline parser loaded in {cold * 1000:.0f} ms\n")
-    single_scores, seconds, single_failures = run_singles(parse)
+    limit = args.limit
+    single_scores, seconds, single_failures = run_singles(parse, limit=limit)
     heldout_scores, heldout_failures, per_file = [], [], []
     for held in HELDOUT:
-        scores, _, failures = run_singles(parse, held)
+        scores, _, failures = run_singles(parse, held, limit)
         heldout_scores += scores
         heldout_failures += failures
         per_file.append(_format(f"  {held}", summarize(scores)))
     held_dialogue_scores, held_dialogue_failures = [], []
     for held in HELDOUT_DIALOGUES:
-        scores, failures = run_dialogues(parse, held)
+        scores, failures = run_dialogues(parse, held, limit)
         held_dialogue_scores += scores
         held_dialogue_failures += failures
         per_file.append(_format(f"  {held}", summarize(scores)))
-    dialogue_scores, dialogue_failures = run_dialogues(parse)
+    dialogue_scores, dialogue_failures = run_dialogues(parse, limit=limit)
     singles, dialogues = summarize(single_scores), summarize(dialogue_scores)
     overall = summarize(single_scores + dialogue_scores)
     if name == "offline":  # warm latency: a second pass over the single and held-out messages
