@@ -30,7 +30,7 @@ from editor.face import Face
 from editor.geometry.basis import BlendshapeBasis, load_basis
 from editor.geometry.motion import landmark_motion
 from editor.geometry.plausibility import keep_brow_shapes, plausible_fraction
-from editor.geometry.prototypes import PROTOTYPES, prototype, saturate_weights, scored_weights
+from editor.geometry.prototypes import PROTOTYPES, prototype, saturate_weights
 from editor.landmark_indices import face_mesh_indices
 from editor.requests import EditRequest
 from editor.warp import WarpConfig, WarpResult, warp_face
@@ -95,7 +95,7 @@ class GeometryBackend:
 
         "Most": at least 0.4 of the largest weight (the smile's mouthSmile is 0.44 of its upper-lip raise).
         """
-        weights = scored_weights(self._request_weights(face, request))
+        weights = self._request_weights(face, request)
         if not weights:
             return {}
         strongest = max(abs(w) for w in weights.values())

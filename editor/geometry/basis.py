@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
@@ -26,18 +24,6 @@ from editor.errors import ModelFileError
 
 BASIS_FILE = "blendshape_basis.npz"
 NUM_LANDMARKS = 478
-
-#: Motions anny has no target for, made from one of its own: name -> (anny shape, factor).
-#: "browInnerDown" is the corrugator's pull on the inner brows: FACS AU4 lowers the brows and draws
-#: their inner ends down and together, so they slant toward the nose; anny's browDown lowers each brow
-#: about evenly (its middle most), so AU4 adds browInnerUp's inner-brow motion, reversed.
-DERIVED_SHAPES: Mapping[str, tuple[str, float]] = MappingProxyType({"browInnerDown": ("browInnerUp", -1.0)})
-
-
-def measured_as(name: str) -> tuple[str, float]:
-    """(the ARKit score that shows shape ``name``, the factor it moves by): derived shapes are read on
-    the shape they were made from (browInnerDown as browInnerUp falling), every other shape on itself."""
-    return DERIVED_SHAPES.get(name, (name, 1.0))
 
 
 @dataclass(frozen=True)
@@ -72,15 +58,13 @@ class BlendshapeBasis:
     def displacement(self, weights: dict[str, float]) -> np.ndarray:
         """(478, 3) float64 summed displacement of the weighted blendshapes, canonical units.
 
-        Names are the 52 ARKit names or a `DERIVED_SHAPES` name; unknown names raise KeyError;
-        "_neutral" (MediaPipe's extra score) is ignored.
+        Unknown names raise KeyError; "_neutral" (MediaPipe's extra score) is ignored.
         """
         total = np.zeros((NUM_LANDMARKS, 3))
         for name, weight in weights.items():
             if name == "_neutral" or weight == 0:
                 continue
-            source, factor = measured_as(name)
-            total += float(weight) * factor * self.displacements[self.index(source)]
+            total += float(weight) * self.displacements[self.index(name)]
         return total
 
 

@@ -37,13 +37,11 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
 from editor import vocabulary
-from editor.geometry.basis import DERIVED_SHAPES, measured_as
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +92,7 @@ ACTION_UNITS: MappingProxyType[int, ActionUnit] = MappingProxyType(
         [
             _au(1, "inner brow raiser", browInnerUp=1.0),
             _au(2, "outer brow raiser", browOuterUp=1.0),
-            # FACS: AU4 also draws the inner brows down and together (browInnerDown, editor.geometry.basis);
-            # with it the brows slant toward the nose. Share chosen on calibration people: anger was read
-            # on 37% of 54 without it, 54% with about this much.
-            _au(4, "brow lowerer", browDown=1.0, browInnerDown=0.6),
+            _au(4, "brow lowerer", browDown=1.0),
             _au(5, "upper lid raiser", eyeWide=1.0),
             # Orbicularis oculi, orbital part: raises the cheek and narrows the eye from below.
             _au(6, "cheek raiser", cheekSquint=1.0, eyeSquint=0.4),
@@ -260,23 +255,8 @@ BLIND_SPOTS = frozenset(
 
 def measured_shapes(name: str, *, calibrated: bool = True) -> dict[str, float]:
     """The prototype's shapes that FaceLandmarker can confirm (its weights minus `BLIND_SPOTS`): what to
-    check rises on an edited photo (derived shapes fall on the score they are read on: left out here).
-    Empty when every shape of the prototype is a blind spot."""
-    return {
-        k: v
-        for k, v in prototype(name, calibrated=calibrated).items()
-        if k not in BLIND_SPOTS and k not in DERIVED_SHAPES
-    }
-
-
-def scored_weights(weights: Mapping[str, float]) -> dict[str, float]:
-    """``weights`` as FaceLandmarker scores them: each derived shape folded into the score it is read on
-    (`editor.geometry.basis.measured_as`), e.g. browInnerDown 0.5 -> browInnerUp -0.5."""
-    out: dict[str, float] = {}
-    for name, weight in weights.items():
-        scored, factor = measured_as(name)
-        out[scored] = out.get(scored, 0.0) + factor * weight
-    return out
+    check rises on an edited photo. Empty when every shape of the prototype is a blind spot."""
+    return {k: v for k, v in prototype(name, calibrated=calibrated).items() if k not in BLIND_SPOTS}
 
 
 def happy_recipes() -> dict[str, dict[str, float]]:

