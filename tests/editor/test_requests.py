@@ -65,6 +65,6 @@ def test_parse_result_consistency_and_json():
     result = ParseResult(requests=(request,), command=Command(name="undo"), reply="ok")
     payload = result.to_json_dict()
     assert payload["requests"][0]["attribute"] == "happy"
-    assert payload["command"] == {"name": "undo", "factor": None}
+    assert payload["command"] == {"name": "undo", "factor": None, "count": 1}
     assert payload["reply"] == "ok"
     assert ParseResult().is_empty and not result.is_empty
