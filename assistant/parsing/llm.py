@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 METHODS: tuple[str, ...] = ("json_schema", "function_calling", "json_mode")
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_S = 8.0
+#: Longest answer asked of the model, tokens (a parse is under ~150; without a cap a small local model
+#: in JSON mode can run on to the end of its context, a minute or more on a CPU, then time out).
+MAX_OUTPUT_TOKENS = 300
 PROMPT_FILE = "parser.yaml"
 FALLBACK_NOTE = "LLM unavailable, used offline parser"
 
@@ -187,7 +190,7 @@ class LLMParser:
             timeout=timeout,
             max_retries=0,
             temperature=0,
-            **kwargs,
+            **{"max_tokens": MAX_OUTPUT_TOKENS, **kwargs},
         )
         logger.info("LLM parser: model %s at %s, method %s", model.model_name, base_url or "default", method)
         return cls(model, method=method)

@@ -93,6 +93,7 @@ def test_each_structured_output_method(method):
     assert [(r.attribute, r.strength, r.steps) for r in result.requests] == [("disgusted", 0.3, 5)]
     body = endpoint.bodies[-1]
     assert body["model"] == "mock-model"
+    assert body.get("max_tokens", body.get("max_completion_tokens")) == 300  # a bounded answer
     if method == "json_schema":
         assert body["response_format"]["type"] == "json_schema"
     elif method == "json_mode":
