@@ -272,7 +272,7 @@ class Editor:
             face = self.analyzer.analyze_one(image, face_index)
             x0, y0, x1, y1 = face_region(face, image.shape[:2])
             work, work_face = image[y0:y1, x0:x1], face.translated(-x0, -y0)
-            entry = (face, self.scorer.embed(work, self._nearest_face(work, work_face) or work_face))
+            entry = (face, self.scorer.embed(work, self.nearest_face(work, work_face) or work_face))
         with self._cache_lock:
             if key is not None:
                 self._cache[key] = entry
@@ -300,7 +300,7 @@ class Editor:
         diagnostics: dict[str, float] = {}
         for i, (backend, requests) in enumerate(groups):
             if i > 0:
-                current_face = self._nearest_face(current, face) or current_face
+                current_face = self.nearest_face(current, face) or current_face
             edit = backend.edit(
                 current, current_face, requests, scale=scale, steps=steps, preview_side=preview_side
             )
@@ -309,7 +309,7 @@ class Editor:
             diagnostics.update({f"{backend.name}.{k}": v for k, v in edit.diagnostics.items()})
         return BackendEdit(image=current, frames=frames, notes=tuple(notes), diagnostics=diagnostics)
 
-    def _nearest_face(self, image: np.ndarray, original: Face) -> Face | None:
+    def nearest_face(self, image: np.ndarray, original: Face) -> Face | None:
         """The face in ``image`` closest to where ``original`` was (an edit does not move the head)."""
         faces = self.analyzer.analyze(image)
         if not faces:
@@ -320,7 +320,7 @@ class Editor:
     def _judge(
         self, edited: np.ndarray, face: Face, original_embedding: np.ndarray
     ) -> tuple[IdentityResult | None, Face | None]:
-        after = self._nearest_face(edited, face)
+        after = self.nearest_face(edited, face)
         if after is None:
             return None, None
         similarity = self.scorer.similarity(original_embedding, self.scorer.embed(edited, after))

@@ -370,7 +370,10 @@ def measure_edit(editor: Editor, person: Person, request: EditRequest) -> tuple[
     started = time.perf_counter()
     outcome = editor.render(person.image, [request], steps=0)
     elapsed = 1000 * (time.perf_counter() - started)
-    after = outcome.face_after  # the editor's own re-analysis of the edited photo
+    # The edited photo measured as anyone would measure it: the whole photo analysed afresh (the editor's
+    # own re-analysis, `outcome.face_after`, looks at the face's region only, which frames fer's crop and
+    # FaceLandmarker's input differently from the unedited and real photos' analyses).
+    after = editor.nearest_face(outcome.image, person.face) if outcome.applied else None
     box = after.box if after is not None else person.face.box
     row = EditRow(
         person=person.baseline.person,
