@@ -135,6 +135,16 @@ def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image[::step, ::step], size, interpolation=cv2.INTER_AREA)
 
 
+def to_lab(rgb: np.ndarray) -> np.ndarray:
+    """RGB (0..255, any float or uint8 array of shape (..., 3)) -> float32 CIELAB, L 0..100."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb, np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def from_lab(lab: np.ndarray) -> np.ndarray:
+    """float32 CIELAB (L 0..100) -> float32 RGB 0..255 (not rounded; clip before casting to uint8)."""
+    return cv2.cvtColor(np.ascontiguousarray(lab, np.float32), cv2.COLOR_LAB2RGB) * 255.0
+
+
 def encode_image(image: np.ndarray, fmt: str = "png", *, quality: int = 95) -> bytes:
     """Encode an (H, W, 3) uint8 RGB array as PNG, JPEG or WebP bytes."""
     fmt = fmt.lower().lstrip(".")

@@ -19,10 +19,11 @@ import numpy as np
 
 from editor import vocabulary as vocab
 from editor.appearance import eyes, hair, lipstick, makeup, tan
-from editor.appearance.colour import delta_e, to_lab, weighted_mean
+from editor.appearance.colour import delta_e, weighted_mean
 from editor.appearance.effect import Applied, Refusal
 from editor.backends.base import BackendEdit
 from editor.face import Face
+from editor.images import to_lab
 from editor.requests import EditRequest
 
 logger = logging.getLogger(__name__)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-import cv2
 import numpy as np
 
-__all__ = ["LIPSTICK", "IRIS", "HAIR", "delta_e", "from_lab", "recolour", "target", "to_lab"]
+__all__ = ["LIPSTICK", "IRIS", "HAIR", "delta_e", "recolour", "target"]
 
 #: Lipstick shades (matte). Keys are `editor.vocabulary.COLOUR_VALUES`.
 LIPSTICK: MappingProxyType[str, tuple[float, float, float]] = MappingProxyType(
@@ -86,16 +85,6 @@ def target(palette: MappingProxyType, value: str | None, default: str) -> tuple[
             f"There is no {name!r} shade for this edit; choose one of: {', '.join(sorted(palette))}."
         )
     return name, np.asarray(palette[name], np.float32)
-
-
-def to_lab(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 RGB -> float32 CIELAB."""
-    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-
-
-def from_lab(lab: np.ndarray) -> np.ndarray:
-    """(..., 3) float32 CIELAB -> float32 RGB in 0..255 (not yet rounded)."""
-    return np.clip(cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB), 0.0, 1.0) * 255.0
 
 
 def weighted_mean(lab: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from editor.appearance.colour import from_lab
 from editor.appearance.regions import RegionMask
+from editor.images import from_lab
 
 __all__ = ["Applied", "Refusal", "paste"]
 
@@ -51,7 +51,7 @@ def paste(image: np.ndarray, region: RegionMask, lab: np.ndarray) -> np.ndarray:
     x0, y0, x1, y1 = region.box
     if x1 <= x0 or y1 <= y0:
         return out
-    rgb = np.round(from_lab(lab)).astype(np.uint8)  # (h, w, 3)
+    rgb = np.clip(np.round(from_lab(lab)), 0, 255).astype(np.uint8)  # (h, w, 3)
     inside = region.alpha > 0
     slot = out[y0:y1, x0:x1]
     slot[inside] = rgb[inside]

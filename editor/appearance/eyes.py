@@ -11,9 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from editor.appearance.colour import IRIS, recolour, target, to_lab
+from editor.appearance.colour import IRIS, recolour, target
 from editor.appearance.effect import Applied, paste
 from editor.appearance.regions import RegionMask, iris_circle, iris_mask
+from editor.images import to_lab
 
 #: Colour used when the request names none.
 DEFAULT_COLOUR = "blue"

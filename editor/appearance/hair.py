@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from editor.appearance.colour import HAIR, recolour, target, to_lab
+from editor.appearance.colour import HAIR, recolour, target
 from editor.appearance.effect import Applied, paste
 from editor.appearance.regions import (
     RegionMask,
@@ -28,6 +28,7 @@ from editor.appearance.regions import (
     polygon_mask,
     skin_model,
 )
+from editor.images import to_lab
 from editor.landmark_indices import face_mesh_indices
 
 #: Colour used when the request names none.

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from editor.appearance.colour import LIPSTICK, recolour, target, to_lab, weighted_mean
+from editor.appearance.colour import LIPSTICK, recolour, target, weighted_mean
 from editor.appearance.effect import Applied, paste
 from editor.appearance.regions import lips_mask
+from editor.images import to_lab
 
 #: Colour used when the request names none.
 DEFAULT_SHADE = "red"

@@ -13,7 +13,6 @@ from types import MappingProxyType
 
 import numpy as np
 
-from editor.appearance.colour import to_lab
 from editor.appearance.effect import Applied, Refusal, paste
 from editor.appearance.regions import (
     CHEEK_POINTS,
@@ -24,6 +23,7 @@ from editor.appearance.regions import (
     points,
     polygon_mask,
 )
+from editor.images import to_lab
 from editor.landmark_indices import face_mesh_indices
 
 #: Product -> (CIELAB colour, opacity at strength 1.0).

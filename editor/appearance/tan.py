@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from editor.appearance.colour import to_lab
 from editor.appearance.effect import Applied, paste
 from editor.appearance.regions import skin_mask
+from editor.images import to_lab
 
 #: CIELAB shift of a clear tan (strength 1.0).
 TAN_SHIFT = np.array([-9.0, 1.5, 7.0], np.float32)

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from editor.completion.assets import shipped_asset
+from editor.images import from_lab, to_lab
 from editor.landmark_indices import as_array, face_mesh_indices
 
 logger = logging.getLogger(__name__)
@@ -103,16 +104,6 @@ class MouthExample:
     @property
     def descriptor(self) -> np.ndarray:
         return opening_descriptor(self.loop)
-
-
-def to_lab(rgb: np.ndarray) -> np.ndarray:
-    """RGB (0..255, any float or uint8 array of shape (..., 3)) -> float32 CIELAB, L 0..100."""
-    return cv2.cvtColor(np.ascontiguousarray(rgb, np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-
-
-def from_lab(lab: np.ndarray) -> np.ndarray:
-    """float32 CIELAB (L 0..100) -> float32 RGB 0..255."""
-    return cv2.cvtColor(np.ascontiguousarray(lab, np.float32), cv2.COLOR_LAB2RGB) * 255.0
 
 
 def sclera_lab(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

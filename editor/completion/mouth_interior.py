@@ -27,15 +27,14 @@ from editor.completion.mouth_bank import (
     MOUTH_WIDTH,
     MouthBank,
     MouthExample,
-    from_lab,
     inner_lip_loop,
     lip_ring,
     loop_chains,
     mouth_frame,
     opening_descriptor,
-    to_lab,
 )
 from editor.flow import jacobian_determinant
+from editor.images import from_lab, to_lab
 
 
 @dataclass(frozen=True)

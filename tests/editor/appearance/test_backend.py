@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from editor.appearance import AppearanceBackend
-from editor.appearance.colour import delta_e, to_lab, weighted_mean
+from editor.appearance.colour import delta_e, weighted_mean
 from editor.backends import Backend
 from editor.backends.registry import default_registry
+from editor.images import to_lab
 from editor.requests import EditRequest
 
 CASES = [("lipstick", "red"), ("lipstick", "pink"), ("eye_color", "green"), ("eye_color", "blue"),
