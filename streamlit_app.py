@@ -105,6 +105,7 @@ def engine() -> Engine:
 
         parser, problem = default_parser(), str(error)
     try:
+        getattr(parser, "warm", lambda: None)()  # the offline parser's example embeddings, before turn one
         Assistant("sample", editor=editor, parser=parser).run("smile a little")
     except Exception:  # noqa: BLE001 - a failed warm-up only costs speed; the first real turn will report
         logger.exception("warming up the editor failed")

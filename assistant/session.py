@@ -157,6 +157,8 @@ class Assistant:
             FacechatError: the photo cannot be read, has no usable face, or ``face_index`` is out of range.
         """
         with self._lock:
+            if self._editor is None:  # load the face models while the photo decodes (a large JPEG: seconds)
+                threading.Thread(target=_preload_shared_editor, name="facechat-models", daemon=True).start()
             rgb = load_image(image)
             face = self.editor.analyze(rgb, face_index)
             self.original, self.current = rgb, rgb
@@ -500,6 +502,14 @@ def configured_parser():
 
 _shared_editor = None
 _shared_lock = threading.Lock()
+
+
+def _preload_shared_editor() -> None:
+    """`shared_editor()` for a background thread: a failure is left for the caller's own call to raise."""
+    try:
+        shared_editor()
+    except Exception as error:  # noqa: BLE001 - the main thread's `shared_editor()` raises it again, cleanly
+        logger.debug("preloading the editor failed: %s", error)
 
 
 def shared_editor():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -157,7 +158,7 @@ def _build_lexicon() -> _Lexicon:
 
 
 class OfflineParser:
-    """Rules + MiniLM embeddings; `parse(text)` -> `ParseResult`. Thread-safe after construction.
+    """Rules + MiniLM embeddings; `parse(text)` -> `ParseResult`. Thread-safe.
 
     ``encoder``: a `SentenceEncoder`, or None to load the packaged one; pass ``use_embeddings=False`` for
     rules only (no model files needed; paraphrases without a vocabulary word are then not understood).
@@ -180,18 +181,20 @@ class OfflineParser:
                 logger.warning("Sentence embeddings unavailable, parsing with rules only: %s", error)
                 self.notes = ("sentence-embedding model unavailable; rules only",)
         self.typos = TypoCorrector(self.lexicon.words, english | pt.KNOWN_WORDS, self.lexicon.meanings)
+        # The example sentences' embeddings are computed on first need (most requests name a vocabulary
+        # word and never reach the embedder; encoding them all costs about a second at start-up).
         self._prototype_labels: list[str | None] = []
-        self._prototypes = np.zeros((0, 1), dtype=np.float32)
+        self._prototype_sentences: list[str] = []
+        self._prototype_vectors: np.ndarray | None = None  # (P, 384) once computed
+        self._prototype_lock = threading.Lock()
         if self.encoder is not None:
-            sentences: list[str] = []
             for item in vocab.ATTRIBUTES:
                 for sentence in item.examples:
-                    sentences.append(sentence)
+                    self._prototype_sentences.append(sentence)
                     self._prototype_labels.append(item.name)
             for sentence in pt.OFF_TOPIC_EXAMPLES:
-                sentences.append(sentence)
+                self._prototype_sentences.append(sentence)
                 self._prototype_labels.append(None)
-            self._prototypes = self.encoder.encode(sentences)  # type: ignore[attr-defined]  # (P, 384)
         self._re = {
             name: re.compile(source)
             for name, source in {
@@ -504,10 +507,23 @@ class OfflineParser:
         ]
         return " ".join(words) or text
 
+    def _prototypes(self) -> np.ndarray:
+        """The embeddings of every attribute's example sentences (and the off-topic ones), (P, 384)."""
+        with self._prototype_lock:
+            if self._prototype_vectors is None:
+                self._prototype_vectors = self.encoder.encode(self._prototype_sentences)  # type: ignore[union-attr]
+            return self._prototype_vectors
+
+    def warm(self) -> None:
+        """Compute the example sentences' embeddings now (the app does this before the first message)."""
+        if self.encoder is not None:
+            self._prototypes()
+
     def _embed_clauses(self, clauses: list[str]) -> list[_Found]:
         """For each clause, the attribute whose example sentences are clearly closest, if any."""
+        prototypes = self._prototypes()  # (P, 384)
         vectors = self.encoder.encode([self._content(c) for c in clauses])  # type: ignore[union-attr]  # (C, 384)
-        similarity = vectors @ self._prototypes.T  # (C, P)
+        similarity = vectors @ prototypes.T  # (C, P)
         off_topic = np.array([label is None for label in self._prototype_labels])
         out = []
         for clause, row in zip(clauses, similarity, strict=True):

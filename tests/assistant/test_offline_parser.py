@@ -136,3 +136,35 @@ def test_cancel_and_set_strength(parser):
     result = parser.parse("make it 80%")
     assert result.set_strength == pytest.approx(0.8) and result.requests == () and result.command is None
     assert parser.parse("what is 2+2").set_strength is None
+
+
+class _CountingEncoder:
+    """The packaged sentence encoder, counting the sentences it is asked to embed."""
+
+    def __init__(self) -> None:
+        from assistant.parsing.embedding import SentenceEncoder
+
+        self.inner = SentenceEncoder()
+        self.calls: list[int] = []
+
+    def vocabulary(self):
+        return self.inner.vocabulary()
+
+    def encode(self, sentences):
+        self.calls.append(len(sentences))
+        return self.inner.encode(sentences)
+
+
+def test_example_embeddings_are_computed_once_and_only_when_a_paraphrase_needs_them():
+    from assistant.parsing.offline import OfflineParser
+
+    encoder = _CountingEncoder()
+    parser = OfflineParser(encoder)
+    assert encoder.calls == []  # construction embeds nothing
+    assert list(_requests(parser.parse("make her smile"))) == ["happy"]
+    assert encoder.calls == []  # a vocabulary word needs no embedding
+    parser.parse("make her look like she just won the lottery")
+    examples = encoder.calls[0]
+    assert examples > 20 and encoder.calls[1:] == [1]  # the examples once, then the clause
+    parser.parse("make her look like she just heard a great joke")
+    assert encoder.calls[2:] == [1]  # the examples are not embedded again
