@@ -60,6 +60,7 @@ from editor.geometry import prototypes
 from editor.geometry.calibrate_happy import align_to, inter_iris, smile_error
 from editor.geometry.motion import RIGID_POINTS
 from editor.images import load_image, save_image
+from editor.landmark_indices import face_mesh_indices
 from editor.requests import EditRequest
 from eval.metrics.emotion import EMOTION_CLASSES, EMOTION_LABELS, shared_classifier
 
@@ -69,6 +70,11 @@ logger = logging.getLogger(__name__)
 TOP_MOVED = 40
 #: Face box enlargement of the LPIPS crop, and its side.
 LPIPS_ENLARGE, LPIPS_SIDE = 1.3, 256
+#: The lower-face LPIPS crop (where a smile lives: cheeks, folds, mouth, chin), resized to this width.
+LOWER_FACE_WIDTH = 224
+#: Its top, above the nose tip, and its bottom, below the chin, in inter-iris distances.
+LOWER_FACE_ABOVE_NOSE, LOWER_FACE_BELOW_CHIN = 0.25, 0.15
+NOSE_TIP, CHIN = 1, 152
 #: Face box enlargement of the montage tiles, and their side.
 MONTAGE_ENLARGE, MONTAGE_SIDE = 1.5, 256
 MONTAGE_PEOPLE = 6
@@ -114,6 +120,25 @@ def crop_box(box: Sequence[float], image_shape: Sequence[int], enlarge: float) -
     x0 = int(round(min(max(cx - side / 2, 0), max(width - side, 0))))
     y0 = int(round(min(max(cy - side / 2, 0), max(height - side, 0))))
     return x0, y0, min(x0 + side, width), min(y0 + side, height)
+
+
+def lower_face_box(landmarks: np.ndarray, image_shape: Sequence[int]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the face oval's width, from just above the nose tip to just below the chin."""
+    points = np.asarray(landmarks, np.float64)[:, :2]  # (478, 2) pixels
+    oval = points[list(face_mesh_indices().face_oval)]
+    unit = inter_iris(points)
+    height, width = int(image_shape[0]), int(image_shape[1])
+    x0, x1 = max(int(oval[:, 0].min()), 0), min(int(np.ceil(oval[:, 0].max())), width)
+    y0 = max(int(points[NOSE_TIP, 1] - LOWER_FACE_ABOVE_NOSE * unit), 0)
+    y1 = min(int(np.ceil(points[CHIN, 1] + LOWER_FACE_BELOW_CHIN * unit)), height)
+    return x0, y0, x1, y1
+
+
+def crop_width(image: np.ndarray, box: tuple[int, int, int, int], width: int) -> np.ndarray:
+    """``image[y0:y1, x0:x1]`` resized to ``width`` wide, its aspect kept (area interpolation)."""
+    x0, y0, x1, y1 = box
+    height = max(1, round(width * (y1 - y0) / max(x1 - x0, 1)))
+    return cv2.resize(image[y0:y1, x0:x1], (width, height), interpolation=cv2.INTER_AREA)
 
 
 def crop_resize(image: np.ndarray, box: tuple[int, int, int, int], side: int) -> np.ndarray:
@@ -206,7 +231,8 @@ def summarise(rows: Sequence[EditRow], target: str) -> dict:
 
 def summarise_smile_comparison(rows: Sequence[Mapping[str, float | None]]) -> dict:
     """Happy edit vs the real smile, over per-person rows with keys lpips_edited, lpips_unedited (to the
-    real smile aligned onto the neutral photo; ``_unaligned`` as photographed), error_edited,
+    real smile aligned onto the neutral photo; ``_unaligned`` as photographed), lpips_lower_edited,
+    lpips_lower_unedited (the lower face only, aligned), error_edited,
     error_unedited, cosine, size_ratio (any may be None)."""
 
     def closer(edited: str, unedited: str) -> float | None:
@@ -220,6 +246,9 @@ def summarise_smile_comparison(rows: Sequence[Mapping[str, float | None]]) -> di
         "lpips_edited_median": median(r.get("lpips_edited") for r in rows),
         "lpips_unedited_median": median(r.get("lpips_unedited") for r in rows),
         "lpips_closer": closer("lpips_edited", "lpips_unedited"),
+        "lpips_lower_edited_median": median(r.get("lpips_lower_edited") for r in rows),
+        "lpips_lower_unedited_median": median(r.get("lpips_lower_unedited") for r in rows),
+        "lpips_lower_closer": closer("lpips_lower_edited", "lpips_lower_unedited"),
         "lpips_unaligned_edited_median": median(r.get("lpips_edited_unaligned") for r in rows),
         "lpips_unaligned_unedited_median": median(r.get("lpips_unedited_unaligned") for r in rows),
         "landmark_error_edited_median": median(r.get("error_edited") for r in rows),
@@ -285,13 +314,17 @@ def markdown(report: dict) -> str:
         lines += [
             "",
             "| happy@strength vs real smile (London) | people | LPIPS edited | LPIPS unedited (aligned) | "
-            "LPIPS closer | landmark error edited | unedited | closer | blendshape cosine | size ratio |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "LPIPS closer | lower-face LPIPS edited | unedited | closer | landmark error edited | unedited | "
+            "closer | blendshape cosine | size ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for key, s in report["happy_vs_real_smile"].items():
             lines.append(
                 f"| happy@{key} | {s['people']} | {_fmt(s['lpips_edited_median'], '.3f')} | "
                 f"{_fmt(s['lpips_unedited_median'], '.3f')} | {_fmt(s['lpips_closer'], '.0%')} | "
+                f"{_fmt(s.get('lpips_lower_edited_median'), '.3f')} | "
+                f"{_fmt(s.get('lpips_lower_unedited_median'), '.3f')} | "
+                f"{_fmt(s.get('lpips_lower_closer'), '.0%')} | "
                 f"{_fmt(s['landmark_error_edited_median'], '.4f')} | "
                 f"{_fmt(s['landmark_error_unedited_median'], '.4f')} | {_fmt(s['landmark_closer'], '.0%')} | "
                 f"{_fmt(s['blendshape_cosine_median'], '.2f')} | "
@@ -427,6 +460,14 @@ def compare_with_smile(person: Person, row: EditRow, edited: np.ndarray, lpips_m
             smile_crop = crop_resize(smile, box, LPIPS_SIDE)
             out[f"lpips_edited{suffix}"] = lpips_distance(edited_crop, smile_crop, model=lpips_model)
             out[f"lpips_unedited{suffix}"] = lpips_distance(unedited_crop, smile_crop, model=lpips_model)
+        # The same on the lower face alone: the face crop above is mostly hair, brow and background that
+        # differ between the two sittings and that no expression edit should touch.
+        lower = lower_face_box(neutral, person.image.shape)
+        lower_smile = crop_width(aligned, lower, LOWER_FACE_WIDTH)
+        for name, photo in (("edited", edited), ("unedited", person.image)):
+            out[f"lpips_lower_{name}"] = lpips_distance(
+                crop_width(photo, lower, LOWER_FACE_WIDTH), lower_smile, model=lpips_model
+            )
     if row.after_landmarks is not None and row.after_blendshapes is not None:
         out["error_edited"] = smile_error(row.after_landmarks, real, neutral)
         out["cosine"], out["size_ratio"] = blendshape_change(

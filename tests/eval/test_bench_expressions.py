@@ -146,7 +146,7 @@ def test_summarise_gate_unchanged_is_not_counted_as_identity():
 def test_summarise_smile_comparison():
     rows = [
         {"lpips_edited": 0.2, "lpips_unedited": 0.3, "error_edited": 0.02, "error_unedited": 0.03,
-         "cosine": 0.9, "size_ratio": 0.5},
+         "cosine": 0.9, "size_ratio": 0.5, "lpips_lower_edited": 0.25, "lpips_lower_unedited": 0.35},
         {"lpips_edited": 0.4, "lpips_unedited": 0.3, "error_edited": 0.04, "error_unedited": 0.03,
          "cosine": 0.5, "size_ratio": 0.7},
         {"error_unedited": 0.05},  # the face was lost on the edit, LPIPS not installed
@@ -155,6 +155,7 @@ def test_summarise_smile_comparison():
     assert s["people"] == 3
     assert s["lpips_closer"] == 0.5 and s["landmark_closer"] == 0.5
     assert s["lpips_edited_median"] == pytest.approx(0.3)
+    assert s["lpips_lower_closer"] == 1.0 and s["lpips_lower_edited_median"] == pytest.approx(0.25)
     assert s["landmark_error_unedited_median"] == pytest.approx(0.03)
     assert s["blendshape_cosine_median"] == pytest.approx(0.7)
     assert s["blendshape_size_ratio_median"] == pytest.approx(0.6)
@@ -181,3 +182,15 @@ def test_markdown_renders_missing_figures_as_na():
     assert "| happy@1 | 1 | 0% |" in text
     assert "n/a" in text
     assert "| all | 1 |" in text and "100%" in text
+
+
+def test_lower_face_box_spans_the_oval_from_the_nose_to_below_the_chin():
+    from synthetic_faces import synthetic_landmarks
+
+    landmarks = synthetic_landmarks()
+    x0, y0, x1, y1 = bench.lower_face_box(landmarks, (10_000, 10_000))
+    assert y0 < landmarks[1, 1] < landmarks[13, 1] < landmarks[152, 1] < y1  # nose tip, lips, chin inside
+    assert y0 > landmarks[468, 1]  # below the eyes
+    assert x0 <= landmarks[234, 0] and x1 >= landmarks[454, 0]  # cheek to cheek
+    clipped = bench.lower_face_box(landmarks, (int(landmarks[152, 1]), 10_000))
+    assert clipped[3] == int(landmarks[152, 1])  # cut to the image
