@@ -9,7 +9,7 @@ import numpy as np
 from editor.appearance.regions import RegionMask
 from editor.images import from_lab
 
-__all__ = ["Applied", "Refusal", "paste"]
+__all__ = ["Applied", "Refusal", "paste", "paste_rgb"]
 
 
 class Refusal(Exception):
@@ -55,4 +55,22 @@ def paste(image: np.ndarray, region: RegionMask, lab: np.ndarray) -> np.ndarray:
     inside = region.alpha > 0
     slot = out[y0:y1, x0:x1]
     slot[inside] = rgb[inside]
+    return out
+
+
+def paste_rgb(image: np.ndarray, region: RegionMask, rgb: np.ndarray) -> np.ndarray:
+    """A copy of ``image`` whose pixels under ``region`` (alpha > 0) become ``rgb`` (box-sized).
+
+    Args:
+        image: (H, W, 3) uint8 RGB.
+        region: the region; ``rgb`` covers its box.
+        rgb: (h, w, 3) float RGB 0..255, already composited; rounded and clipped here.
+    """
+    out = image.copy()
+    x0, y0, x1, y1 = region.box
+    if x1 <= x0 or y1 <= y0:
+        return out
+    inside = region.alpha > 0
+    slot = out[y0:y1, x0:x1]
+    slot[inside] = np.clip(np.round(rgb[inside]), 0, 255).astype(np.uint8)
     return out
