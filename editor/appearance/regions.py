@@ -31,6 +31,7 @@ __all__ = [
     "RegionMask",
     "beard_mask",
     "brow_mask",
+    "eye_band_mask",
     "eye_opening_mask",
     "eyelid_mask",
     "features_mask",
@@ -382,6 +383,31 @@ def beard_mask(landmarks: np.ndarray, shape: tuple[int, int], *, feather: float 
     idx = face_mesh_indices()
     outer = points(landmarks, idx.outer_lip_upper + tuple(reversed(idx.outer_lip_lower[1:-1])))
     return area.minus(polygon_mask([outer], shape, grow=0.02 * unit, feather=0.02 * unit))
+
+
+def eye_band_mask(
+    landmarks: np.ndarray,
+    shape: tuple[int, int],
+    *,
+    width: float = 1.05,
+    above: float = 0.5,
+    below: float = 0.45,
+    feather: float = 0.08,
+) -> RegionMask:
+    """Where a pair of glasses sits: a band across both eyes, brows to upper cheeks, temple to temple.
+
+    A rectangle in the face's own frame (along the line through the iris centres, 468 and 473), so it
+    turns with the head. Sizes are in interocular units from the irises' midpoint: ``width`` to each
+    side, ``above`` and ``below`` the iris line; ``feather`` is the soft edge.
+    """
+    right, left = points(landmarks, (468, 473))
+    unit = max(float(np.linalg.norm(left - right)), 1e-6)
+    across = (left - right) / unit  # (2,) unit vector, subject's right eye -> left eye
+    down = np.array([-across[1], across[0]])  # (2,) toward the mouth of an upright face
+    centre = (right + left) / 2
+    corners = [centre + unit * (a * width * across + d * down) for a, d in ((-1, -above), (1, -above))]
+    corners += [centre + unit * (a * width * across + below * down) for a in (1, -1)]
+    return polygon_mask([np.array(corners)], shape, feather=feather * unit)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
