@@ -42,12 +42,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--flow-supervision", type=float, default=None, help="weight of the synthetic ground-truth flow term"
     )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 1)")
+    parser.add_argument(
+        "--real-weight", type=float, default=None, help="weight of the real pairs' reconstruction term"
+    )
+    parser.add_argument(
+        "--latent-injection",
+        choices=("bottom", "every"),
+        default=None,
+        help="where Z enters the decoder (CPU size: every level; the paper: the bottom)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="folder for the resumable training state (model, optimiser, position; keep it out of the repo)",
+    )
+    parser.add_argument("--resume", action="store_true", help="continue the run saved in --state")
+    parser.add_argument(
+        "--finish-only",
+        action="store_true",
+        help="write a usable checkpoint (confidence network, labels) from --state's best epoch so far",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from editor.fvae.model import FVAEConfig
-    from editor.fvae.train import TrainConfig, train
+    from editor.fvae.train import TrainConfig, finish_from_state, train
 
     for folder in args.data:
         if not (folder / "manifest.jsonl").is_file():
@@ -61,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         "latent_channels": args.latent_channels,
         "decoder_output": "rgb" if args.pixel_vae else None,
         "flow_supervision": args.flow_supervision,
+        "latent_injection": args.latent_injection,
     }
     model = replace(model, **{k: v for k, v in model_changes.items() if v is not None})
     train_changes = {
@@ -73,10 +95,24 @@ def run(args: argparse.Namespace) -> int:
         "lr": args.lr,
         "real_repeats": args.real_repeats,
         "threads": args.threads,
+        "real_weight": args.real_weight,
     }
     config = replace(TrainConfig(), **{k: v for k, v in train_changes.items() if v is not None})
-    command = "facechat " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    summary = train(args.data, args.out, model_config=model, config=config, command=command)
+    if (args.resume or args.finish_only) and args.state is None:
+        raise FacechatError("--resume and --finish-only need --state FOLDER (where the run saved its state).")
+    if args.finish_only:
+        summary = finish_from_state(args.data, args.out, args.state, config=config)
+    else:
+        command = "facechat " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        summary = train(
+            args.data,
+            args.out,
+            model_config=model,
+            config=config,
+            command=command,
+            state_dir=args.state,
+            resume=args.resume,
+        )
     brief = {k: summary[k] for k in ("best_epoch", "stopped", "seconds", "parameters", "pairs")}
     sys.stdout.write(json.dumps(brief, indent=2) + "\n")
     return 0

@@ -3,20 +3,34 @@
 Each request becomes a latent direction (`editor.fvae.labels`), all requests of a turn are summed in
 latent space (Algorithm 1 of Yeh et al., `editor.fvae.edit`), the decoder predicts a flow on the aligned
 128 x 128 crop, and that flow moves the full-resolution photo's own pixels (flow upsampling through the
-crop's inverse transform). Not registered by default: the benchmark (eval/bench_fvae.py) decides.
+crop's inverse transform). The warped photo then goes through the SAME completion stage as the geometry
+backend's (`GeometryBackend.completion`, one shared instance: mouth interior where the lips part,
+expression detail, lash lines): its inputs are the photo-size flow, the crop's feathered mask, the
+landmarks before and after (the flow's own motion of each landmark, `editor.fvae.edit.moved_landmarks`)
+and the request's smile and lip-raise levels (the geometry backend's reading of the same requests, so
+both backends shade a smile of the same strength the same way).
+
+Which attributes it serves by default is decided by the benchmark (`eval.bench_fvae`, written to
+editor/data/fvae/routing.json and read by `editor.backends.registry.default_registry`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from editor.alignment import AlignedCrop
 from editor.backends.base import BackendEdit
 from editor.face import Face
 from editor.requests import EditRequest
+
+if TYPE_CHECKING:
+    from editor.backends.geometry import GeometryBackend
 
 logger = logging.getLogger(__name__)
 
@@ -26,17 +40,38 @@ class FVAEBackend:
 
     Args:
         checkpoint: a folder written by `facechat train-fvae` (default: the shipped editor/data/fvae).
+        attributes: serve only these (the benchmark's routing); None: every attribute it has.
+        geometry: the geometry backend whose completion stage and smile reading are shared (built
+            lazily when None).
     """
 
     name = "fvae"
 
-    def __init__(self, checkpoint: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        checkpoint: str | Path | None = None,
+        *,
+        attributes: Iterable[str] | None = None,
+        geometry: GeometryBackend | None = None,
+    ) -> None:
         from editor.fvae.edit import FlowEditor
 
         self.editor = FlowEditor.from_pretrained(checkpoint)
-        self._geometry = None
+        self.attributes = None if attributes is None else frozenset(attributes)
+        self._geometry = geometry
+
+    @property
+    def geometry(self) -> GeometryBackend:
+        """The geometry backend this one shares its completion stage and smile reading with."""
+        if self._geometry is None:
+            from editor.backends.geometry import GeometryBackend
+
+            self._geometry = GeometryBackend()
+        return self._geometry
 
     def supports(self, attribute: str) -> bool:
+        if self.attributes is not None and attribute not in self.attributes:
+            return False
         return self.editor.supports(attribute)
 
     def edit(
@@ -50,28 +85,60 @@ class FVAEBackend:
         preview_side: int = 512,
     ) -> BackendEdit:
         """Render all ``requests`` at once from the original photo; K = ``steps`` preview frames."""
-        edited, frames, timings = self.editor.edit(
-            image,
-            face,
-            requests,
-            steps=max(steps, 1),
-            scale=scale,
-            preview_side=preview_side if steps else None,
-        )
+        clock = time.perf_counter()
+        editor = self.editor
+        crop = editor.align(image, face)
+        flows = editor.edit_flows(crop.image, requests, steps=max(steps, 1), scale=scale)
+        network_ms = 1000 * (time.perf_counter() - clock)
+        weights = self.geometry.weights(face, requests, scale)
+        detail = (self.geometry.smile_level(weights), self.geometry.lip_raise_level(weights))
+        edited, completion_ms = self._render(image, face.landmarks, crop, flows[-1], detail)
+        frames: tuple[np.ndarray, ...] = ()
+        if steps:
+            small, factor, small_crop = editor.preview_copy(image, face, preview_side)
+            landmarks = face.landmarks * np.array([factor, factor, factor], np.float32)
+            frames = tuple(
+                self._render(
+                    small, landmarks, small_crop, flow, (detail[0] * i / steps, detail[1] * i / steps)
+                )[0]
+                for i, flow in enumerate(flows[:steps], 1)
+            )
         return BackendEdit(
             image=edited,
-            frames=tuple(frames[:steps]) if steps else (),
+            frames=frames,
             diagnostics={
-                "ms": timings["total"],
-                **{f"{k}_ms": v for k, v in timings.items() if k != "total"},
+                "ms": 1000 * (time.perf_counter() - clock),
+                "network_ms": network_ms,
+                "completion_ms": completion_ms,
             },
         )
+
+    def _render(
+        self,
+        image: np.ndarray,
+        landmarks: np.ndarray,
+        crop: AlignedCrop,
+        crop_flow: np.ndarray,
+        detail: tuple[float, float],
+    ) -> tuple[np.ndarray, float]:
+        """Warp ``image`` by a crop flow and complete it: (completed image, completion ms)."""
+        from editor.fvae.edit import moved_landmarks, warp_photo
+
+        warped = warp_photo(image, crop, crop_flow, self.editor.border_mask)
+        target = moved_landmarks(landmarks, warped.flow)
+        completed = self.geometry.completion.complete(
+            warped.image,
+            image,
+            landmarks,
+            target,
+            warped.flow,
+            warped.mask,
+            smile=detail[0],
+            lip_raise=detail[1],
+        )
+        return completed.image, completed.timings["total"]
 
     def targets(self, request: EditRequest, face: Face) -> dict[str, float]:
         """Blendshapes the request should move: the expression prototypes' (the same recipes labelled
         the synthetic training pairs), so both backends are measured against the same expectation."""
-        if self._geometry is None:
-            from editor.backends.geometry import GeometryBackend
-
-            self._geometry = GeometryBackend()
-        return self._geometry.targets(request, face)
+        return self.geometry.targets(request, face)

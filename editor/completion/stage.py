@@ -180,9 +180,11 @@ class CompletionStage:
     def _sclera(self, original: np.ndarray, source: np.ndarray) -> np.ndarray:
         """The photo's eye-white colour (cached with the face: the photo is re-rendered many times)."""
         key = (np.asarray(source)[:, :2].round(2).tobytes(), original.shape)
-        if self._sclera_cache is None or self._sclera_cache[0] != key:
-            self._sclera_cache = (key, sclera_lab(original, source))
-        return self._sclera_cache[1]
+        cached = self._sclera_cache  # one read of the shared slot: another session may replace it
+        if cached is None or cached[0] != key:
+            cached = (key, sclera_lab(original, source))
+            self._sclera_cache = cached
+        return cached[1]
 
     def _source_maps(self, landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         """(h, w, 5) the canonical maps on this face (before the warp); the last few are kept.

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 
+from editor.fvae.splits import fvae_split
 from editor.geometry.pairs import read_manifest
 from editor.images import load_image
 
@@ -87,8 +88,14 @@ class PairSet:
         )
 
 
-def load_pairs(folders: Sequence[Path], split: str, *, kinds: Sequence[str] | None = None) -> PairSet:
-    """All pairs of ``split`` ('train', 'val', 'test') from the dataset folders, colour-transferred."""
+def load_pairs(
+    folders: Sequence[Path], split: str, *, kinds: Sequence[str] | None = None, held_out: bool = True
+) -> PairSet:
+    """All pairs of ``split`` ('train', 'val', 'test') from the dataset folders, colour-transferred.
+
+    With ``held_out`` (the default) the split is `editor.fvae.splits.fvae_split` (the project's held-out
+    people are 'test', whatever the manifest says); otherwise the manifest's own split.
+    """
     rows: list[dict] = []
     sources, raws, targets, flows, has_flow = [], [], [], [], []
     cache: dict[Path, np.ndarray] = {}
@@ -101,10 +108,11 @@ def load_pairs(folders: Sequence[Path], split: str, *, kinds: Sequence[str] | No
     for folder in folders:
         folder = Path(folder)
         for row in read_manifest(folder):
-            if row["split"] != split or (kinds is not None and row["kind"] not in kinds):
+            row_split = fvae_split(row["face_id"], row["split"]) if held_out else row["split"]
+            if row_split != split or (kinds is not None and row["kind"] not in kinds):
                 continue
             source, target = image(folder / row["source"]), image(folder / row["target"])
-            rows.append({**row, "folder": str(folder)})
+            rows.append({**row, "split": row_split, "folder": str(folder)})
             raws.append(source.transpose(2, 0, 1))
             sources.append(reinhard_transfer(source, target).transpose(2, 0, 1))
             targets.append(target.transpose(2, 0, 1))
@@ -116,6 +124,14 @@ def load_pairs(folders: Sequence[Path], split: str, *, kinds: Sequence[str] | No
                 has_flow.append(False)
     if not rows:
         raise ValueError(f"No {split} pairs in {', '.join(map(str, folders))}.")
+    real_with_flow = [r["kind"] == "real" and h for r, h in zip(rows, has_flow, strict=True)]
+    if any(real_with_flow):  # registered real pairs (editor.fvae.real_pairs) replace unregistered ones
+        keep = [i for i, r in enumerate(rows) if r["kind"] != "real" or has_flow[i]]
+        if len(keep) < len(rows):
+            logger.info("%s: %d real pairs without a flow left out", split, len(rows) - len(keep))
+        rows = [rows[i] for i in keep]
+        sources, raws, targets = ([x[i] for i in keep] for x in (sources, raws, targets))
+        flows, has_flow = [flows[i] for i in keep], [has_flow[i] for i in keep]
     logger.info("%s: %d pairs", split, len(rows))
     return PairSet(
         rows=rows,

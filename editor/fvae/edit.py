@@ -76,16 +76,83 @@ def photo_flow(crop_flow: np.ndarray, crop: AlignedCrop, shape: tuple[int, int])
     height, width = shape
     x0, y0 = np.maximum(np.floor(footprint.min(0)).astype(int) - 1, 0)
     x1, y1 = np.minimum(np.ceil(footprint.max(0)).astype(int) + 1, (width, height))
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    m = crop.matrix.astype(np.float32)
-    qx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]  # (h, w) crop coordinates of each photo pixel
-    qy = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
+    region = (int(y0), int(y1), int(x0), int(x1))
+    qx, qy = _crop_coordinates(crop, region)  # (h, w) crop coordinates of each photo pixel
     sampled = cv2.remap(
         crop_flow.astype(np.float32), qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )  # (h, w, 2) crop-pixel flow at M p
     linear = crop.inverse[:, :2].astype(np.float32)  # A^-1
     flow = cv2.transform(sampled, linear)  # (h, w, 2) photo pixels: A^-1 applied to every vector
-    return (int(y0), int(y1), int(x0), int(x1)), flow
+    return region, flow
+
+
+@dataclass(frozen=True)
+class PhotoWarp:
+    """A crop flow applied to the whole photo.
+
+    Attributes:
+        image: (H, W, 3) uint8 the warped photo (bit-identical outside the crop's footprint).
+        flow: (H, W, 2) float32 backward flow in photo pixels (zero outside the footprint).
+        mask: (H, W) float32 in 0..1, the feathered crop-border mask carried into the photo (the
+            counterpart of the geometry warp's face mask, for the completion stage).
+    """
+
+    image: np.ndarray
+    flow: np.ndarray
+    mask: np.ndarray
+
+
+def warp_photo(image: np.ndarray, crop: AlignedCrop, crop_flow: np.ndarray, border: np.ndarray) -> PhotoWarp:
+    """Warp the full-resolution ``image`` by a crop flow (S, S, 2) in crop pixels, already feathered to
+    zero at the crop border; ``border`` (S, S[, 1]) is that feathered mask."""
+    shape = image.shape[:2]
+    (y0, y1, x0, x1), region = photo_flow(crop_flow, crop, shape)
+    out = _remapped(image, region, (y0, y1, x0, x1))
+    flow = np.zeros((*shape, 2), np.float32)
+    flow[y0:y1, x0:x1] = region
+    qx, qy = _crop_coordinates(crop, (y0, y1, x0, x1))
+    values = np.ascontiguousarray(border.reshape(crop.size, crop.size), np.float32)
+    mask = np.zeros(shape, np.float32)
+    mask[y0:y1, x0:x1] = cv2.remap(values, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return PhotoWarp(out, flow, mask)
+
+
+def _crop_coordinates(crop: AlignedCrop, region: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(h, w) crop x and y coordinates of every photo pixel of ``region`` (y0, y1, x0, x1)."""
+    y0, y1, x0, x1 = region
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    m = crop.matrix.astype(np.float32)
+    return m[0, 0] * xs + m[0, 1] * ys + m[0, 2], m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
+
+
+def moved_landmarks(landmarks: np.ndarray, flow: np.ndarray, *, iterations: int = 8) -> np.ndarray:
+    """Where a backward ``flow`` (H, W, 2) takes each point: q with q + flow(q) = p, by fixed-point steps.
+
+    Args:
+        landmarks: (N, 2|3) pixels (z, when present, is kept).
+    Returns:
+        (N, 2|3) float64 moved landmarks.
+    """
+    points = np.asarray(landmarks, np.float64)
+    p = points[:, :2]
+    q = p.copy()
+    for _ in range(iterations):
+        q = p - _bilinear(flow, q)
+    out = points.copy()
+    out[:, :2] = q
+    return out
+
+
+def _bilinear(field: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(N, 2) bilinear samples of an (H, W, 2) field at (N, 2) x, y points (clamped to the image)."""
+    height, width = field.shape[:2]
+    x = np.clip(points[:, 0], 0, width - 1.001)
+    y = np.clip(points[:, 1], 0, height - 1.001)
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    top = field[y0, x0] * (1 - fx) + field[y0, x0 + 1] * fx
+    bottom = field[y0 + 1, x0] * (1 - fx) + field[y0 + 1, x0 + 1] * fx
+    return top * (1 - fy) + bottom * fy
 
 
 def apply_crop_flow(image: np.ndarray, crop: AlignedCrop, crop_flow: np.ndarray) -> np.ndarray:
@@ -94,6 +161,12 @@ def apply_crop_flow(image: np.ndarray, crop: AlignedCrop, crop_flow: np.ndarray)
     Returns a new (H, W, 3) uint8 image; pixels outside the crop's footprint are unchanged.
     """
     (y0, y1, x0, x1), flow = photo_flow(crop_flow, crop, image.shape[:2])
+    return _remapped(image, flow, (y0, y1, x0, x1))
+
+
+def _remapped(image: np.ndarray, flow: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
+    """A copy of ``image`` whose ``region`` (y0, y1, x0, x1) is resampled by the (h, w, 2) pixel flow."""
+    y0, y1, x0, x1 = region
     out = image.copy()
     map_x = flow[..., 0] + np.arange(x0, x1, dtype=np.float32)[None, :]
     map_y = flow[..., 1] + np.arange(y0, y1, dtype=np.float32)[:, None]
@@ -133,6 +206,16 @@ class FlowEditor:
     def align(self, image: np.ndarray, face: Face) -> AlignedCrop:
         """The model's aligned crop of ``face`` (size x size, the editing framing)."""
         return align_face(image, face.points5, self.size)
+
+    def preview_copy(self, image: np.ndarray, face: Face, side: int) -> tuple[np.ndarray, float, AlignedCrop]:
+        """(the photo shrunk to at most ``side`` pixels, the factor, the model's crop of it)."""
+        factor = min(1.0, side / max(image.shape[:2]))
+        small = (
+            image
+            if factor == 1.0
+            else cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        )
+        return small, factor, align_face(small, face.points5 * factor, self.size)
 
     @torch.no_grad()
     def latent(self, crop: np.ndarray, target: np.ndarray | None = None) -> torch.Tensor:
@@ -201,13 +284,7 @@ class FlowEditor:
         timings["warp"] = 1000 * (time.perf_counter() - clock) - timings["align"] - timings["network"]
         frames: list[np.ndarray] = []
         if preview_side:
-            factor = min(1.0, preview_side / max(image.shape[:2]))
-            small = (
-                image
-                if factor == 1.0
-                else cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-            )
-            small_crop = align_face(small, face.points5 * factor, self.size)
+            small, _, small_crop = self.preview_copy(image, face, preview_side)
             frames = [apply_crop_flow(small, small_crop, f) for f in flows]
         timings["total"] = 1000 * (time.perf_counter() - clock)
         return edited, frames, timings

@@ -62,6 +62,8 @@ class FVAEConfig:
     flow_scale: float = 0.25  # tanh output times this = flow in normalised units (0.25 = 1/8 of the crop)
     decoder_output: str = "flow"  # "flow": the FVAE; "rgb": the pixel-VAE baseline of the same shape
     encoder_input: str = "pair"  # "target": the paper's f(T); "pair": f(S, T) (see the module docstring)
+    latent_injection: str = "bottom"  # "bottom": Z enters the decoder at 4 x 4 only (the paper);
+    #   "every": Z is also concatenated (upsampled) at every finer decoder level (see editor/data/fvae/README)
     kl_weight: float = 0.003  # lambda1, the paper's weight of the KL prior
     coherence_weight: float = 0.001  # lambda2, the paper's weight of the flow coherence term
     coherence_window: int = 7  # side of the neighbourhood of the coherence term (the paper: 7 x 7)
@@ -85,6 +87,9 @@ class FVAEConfig:
             f"encoder_input must be 'target' or 'pair', got {self.encoder_input!r}."
         )
         assert self.flow_stride in (1, 2), f"flow_stride must be 1 or 2, got {self.flow_stride}."
+        assert self.latent_injection in ("bottom", "every"), (
+            f"latent_injection must be 'bottom' or 'every', got {self.latent_injection!r}."
+        )
 
     @property
     def levels(self) -> int:
@@ -166,6 +171,8 @@ class Decoder(nn.Module):
     target looks like can only come through Z). ``out_level`` 1 stops at half resolution (the flow and
     the confidence are smooth and are upsampled bilinearly; the full-resolution stage would cost more
     than the rest of the network on a CPU), 0 goes to full resolution (the rgb baseline).
+    ``inject_latent`` also concatenates Z (bilinearly upsampled) at every finer level, so it reaches the
+    output through a short path and not only through the coarsest block (see FVAEConfig.latent_injection).
     """
 
     def __init__(
@@ -175,14 +182,17 @@ class Decoder(nn.Module):
         widths: list[int],
         out_channels: int,
         out_level: int,
+        inject_latent: bool = False,
     ) -> None:
         super().__init__()
         levels = len(widths)
         self.out_level = out_level
+        self.inject_latent = inject_latent
+        extra = latent_channels if inject_latent else 0
         self.inlet = _block(latent_channels + source_widths[-1], widths[-1])
         self.ups = nn.ModuleList()
         for i in reversed(range(out_level, levels)):  # from the coarsest level up to the output level
-            cin = widths[i] + (source_widths[i - 1] if i > 0 else 3)
+            cin = widths[i] + (source_widths[i - 1] if i > 0 else 3) + extra
             cout = widths[i - 1] if i > 0 else widths[0]
             self.ups.append(nn.Sequential(_block(cin, cout), _block(cout, cout)))
         self.outlet = nn.Conv2d(widths[max(out_level - 1, 0)], out_channels, 3, padding=1)
@@ -192,7 +202,10 @@ class Decoder(nn.Module):
         skips = [source * 2 - 1, *features[:-1]][self.out_level :]  # finest used first
         for up, skip in zip(self.ups, reversed(skips), strict=True):
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)  # (B, C, 2h, 2w)
-            x = up(torch.cat([x, skip], dim=1))
+            parts = [x, skip]
+            if self.inject_latent:  # Z again at this level: (B, C_z, 2h, 2w)
+                parts.append(F.interpolate(z, size=x.shape[-2:], mode="bilinear", align_corners=False))
+            x = up(torch.cat(parts, dim=1))
         return self.outlet(x)  # (B, out_channels, H / 2^out_level, W / 2^out_level)
 
 
@@ -215,7 +228,10 @@ class FlowVAE(nn.Module):
         self.source_encoder = Encoder(widths)  # features of S for g and M
         flow = config.decoder_output == "flow"
         out_level = int(math.log2(config.flow_stride)) if flow else 0
-        self.decoder = Decoder(config.latent_channels, widths, widths, 2 if flow else 3, out_level)  # g(S, Z)
+        every = config.latent_injection == "every"
+        self.decoder = Decoder(
+            config.latent_channels, widths, widths, 2 if flow else 3, out_level, every
+        )  # g(S, Z)
         with torch.no_grad():  # start nearly deterministic (sigma = 0.05): with sigma = 1 at first the
             # decoder sees mostly noise in Z and learns to ignore it (KL fell to 0.05 nats in a trial)
             self.to_posterior.bias[config.latent_channels :].fill_(-6.0)
@@ -224,7 +240,7 @@ class FlowVAE(nn.Module):
             nn.init.zeros_(self.decoder.outlet.bias)
         mask_widths = config.widths(config.mask_channels)
         self.mask_decoder = Decoder(
-            config.latent_channels, widths, mask_widths, 1, int(math.log2(config.flow_stride))
+            config.latent_channels, widths, mask_widths, 1, int(math.log2(config.flow_stride)), every
         )
 
     # ------------------------------------------------------------------ the paper's stages
@@ -319,15 +335,18 @@ class FlowVAE(nn.Module):
         target: torch.Tensor,
         flow: torch.Tensor | None = None,
         has_flow: torch.Tensor | None = None,
+        weight: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """The training loss of the flow model and its terms (per-sample sums, batch means).
 
         ``flow`` (B, 2, H, W) normalised ground truth where ``has_flow`` (B,) is True (synthetic pairs)
         adds ``flow_supervision`` times its squared error in crop pixels (not in the paper; see the config).
+        ``weight`` (B,) scales each pair's reconstruction term (default 1).
         """
         out = self(source, target, sample=True)
         config = self.config
-        reconstruction = (out.prediction - target).pow(2).flatten(1).sum(1).mean()
+        per_pair = (out.prediction - target).pow(2).flatten(1).sum(1)  # (B,)
+        reconstruction = (per_pair * weight).mean() if weight is not None else per_pair.mean()
         kl = kl_divergence(out.mu, out.logvar)
         total = reconstruction + config.kl_weight * kl
         terms = {"reconstruction": reconstruction, "kl": kl}
