@@ -70,7 +70,6 @@ def paste_rgb(image: np.ndarray, region: RegionMask, rgb: np.ndarray) -> np.ndar
     x0, y0, x1, y1 = region.box
     if x1 <= x0 or y1 <= y0:
         return out
-    inside = region.alpha > 0
-    slot = out[y0:y1, x0:x1]
-    slot[inside] = np.clip(np.round(rgb[inside]), 0, 255).astype(np.uint8)
+    inside = (region.alpha > 0)[..., None]  # (h, w, 1)
+    np.copyto(out[y0:y1, x0:x1], np.clip(np.rint(rgb), 0, 255).astype(np.uint8), where=inside)
     return out

@@ -41,8 +41,12 @@ def test_edit_more_undo_redo_reset(session, sample_rgb):
     assert "surprised" in steps.reply and steps.image is reset.image
 
 
-def test_several_edits_compose_and_unsupported_ones_are_explained(session):
-    turn = session.run("raise her eyebrows and make her wear glasses")
+def test_several_edits_compose_and_unsupported_ones_are_explained(analyzer, sample_rgb):
+    from editor.backends.geometry import GeometryBackend
+    from editor.backends.registry import BackendRegistry
+
+    expressions_only = Editor(analyzer=analyzer, registry=BackendRegistry([GeometryBackend()]))
+    turn = Assistant(sample_rgb, editor=expressions_only).run("raise her eyebrows and make her wear glasses")
     assert [r.attribute for r in turn.requests] == ["brow_raise"]
     assert "glasses" in turn.reply and "can't" in turn.reply
 

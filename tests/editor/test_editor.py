@@ -26,8 +26,12 @@ def test_expression_edit_is_measured_and_keeps_identity(editor, sample_rgb):
     assert outcome.timings["total"] > 0
 
 
-def test_unsupported_attribute_is_explained_not_applied(editor, sample_rgb):
-    outcome = editor.render(sample_rgb, [EditRequest(attribute="glasses", strength=0.7)])
+def test_unsupported_attribute_is_explained_not_applied(analyzer, sample_rgb):
+    from editor.backends.geometry import GeometryBackend
+    from editor.backends.registry import BackendRegistry
+
+    expressions_only = Editor(analyzer=analyzer, registry=BackendRegistry([GeometryBackend()]))
+    outcome = expressions_only.render(sample_rgb, [EditRequest(attribute="glasses", strength=0.7)])
     assert outcome.image is sample_rgb and outcome.applied == () and outcome.identity is None
     assert "glasses" in outcome.notes[0] and "happy" in outcome.notes[0]
 

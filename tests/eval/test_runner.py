@@ -29,8 +29,9 @@ dialogues:
           blendshapes: {up: [browInnerUp, browOuterUpLeft, browOuterUpRight], margin: 0.02}
       - say: undo
         expect: {command: {name: undo}, state: [], changed: true}
-      - say: put glasses on her
-        expect: {requests: [{attribute: glasses}], changed: false, reply_contains: "can't do"}
+      - say: take off her glasses
+        expect: {requests: [{attribute: glasses, sign: -1}], changed: false,
+                 reply_contains: "can't remove glasses"}
 sweeps:
   - attribute: brow_raise
     strengths: [0.4, 1.0]
