@@ -194,6 +194,15 @@ def on_upload(key: str) -> None:
         open_source(uploaded.getvalue(), uploaded.name)
 
 
+def on_reference(key: str) -> None:
+    """A reference photo was uploaded: measure its expression, to copy when asked."""
+    uploaded = st.session_state.get(key)
+    if uploaded is not None:
+        said = attempt(lambda: session().set_reference(uploaded.getvalue()), "reading the reference photo")
+        if said:
+            st.session_state.history.append(Message("assistant", said))
+
+
 def on_face(key: str) -> None:
     choice, photo = st.session_state.get(key), st.session_state.photo
     if choice is None or photo is None or choice - 1 == photo.face_index:
@@ -357,6 +366,13 @@ def sidebar() -> None:
         if assistant.original is not None:
             with st.expander("New photo"):
                 photo_picker("side")
+            with st.expander("Copy an expression from another photo"):
+                st.file_uploader(
+                    "Reference photo (one face)", key="reference_upload", on_change=on_reference,
+                    args=("reference_upload",),
+                )  # fmt: skip
+                st.button("Copy its expression", key="copy_reference", on_click=send,
+                          args=("copy this expression",), disabled=assistant.reference is None)  # fmt: skip
             st.subheader("Session")
             st.download_button(
                 "Save session (.zip)", data=download(lambda: ui.session_zip(assistant), "session"),
@@ -492,6 +508,10 @@ def controls(assistant: Assistant, stage: Stage) -> None:
         "GIF", data=download(lambda: stage.gif or ui.steps_gif(frames), "GIF"),
         file_name="facechat-steps.gif", mime="image/gif", icon=":material/animation:", on_click="ignore",
         width="content", disabled=not frames,
+    )  # fmt: skip
+    row.download_button(
+        "MP4", data=download(lambda: ui.steps_mp4(frames), "MP4"), file_name="facechat-steps.mp4",
+        mime="video/mp4", icon=":material/movie:", on_click="ignore", width="content", disabled=not frames,
     )  # fmt: skip
     for request in conversation.edits:  # one slider per attribute of the current state
         key = slider_key(request.attribute)

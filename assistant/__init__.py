@@ -30,9 +30,16 @@ def default_session() -> Assistant:
         return _default
 
 
-def run(text: str, image: ImageSource | None = None) -> Turn:
-    """One message to the default session; ``image`` (a path, bytes, PIL, numpy, "sample") sets the photo."""
-    return default_session().run(text, image=image)
+def run(
+    text: str,
+    image: ImageSource | None = None,
+    *,
+    reference: ImageSource | None = None,
+    reference_face: int | None = None,
+) -> Turn:
+    """One message to the default session; ``image`` (a path, bytes, PIL, numpy, "sample") sets the photo,
+    ``reference`` a photo whose expression to copy ("copy this expression"; ``reference_face``: its face)."""
+    return default_session().run(text, image=image, reference=reference, reference_face=reference_face)
 
 
 def __getattr__(name: str):

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli_parse",
     "assistant.cli_train",
     "assistant.cli_interpolate",
+    "assistant.cli_video",
 )
 
 

@@ -35,7 +35,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     edit.add_argument("--face", type=int, default=None, metavar="N", help="face N when there are several")
     edit.add_argument("--gif", type=Path, default=None, help="also write the intermediate steps as a GIF")
+    edit.add_argument("--mp4", type=Path, default=None, help="also write the intermediate steps as an MP4")
     edit.add_argument("--frames", type=Path, default=None, metavar="DIR", help="also write each step as PNG")
+    edit.add_argument(
+        "--reference", default=None, metavar="REF", help='a photo whose expression to copy ("copy this one")'
+    )
+    edit.add_argument(
+        "--reference-face", type=int, default=None, metavar="N", help="face N of the reference photo"
+    )
     edit.add_argument("--json", action="store_true", help="print JSON instead of text")
     edit.set_defaults(func=run_edit)
 
@@ -104,7 +111,8 @@ def _one_turn(args: argparse.Namespace) -> tuple[Turn, np.ndarray | None]:
     session = Assistant(args.image, face_index=args.face)
     if session.image_note:
         note(session.image_note)
-    turn = session.run(args.text)
+    reference = {"reference": args.reference, "reference_face": args.reference_face} if args.reference else {}
+    turn = session.run(args.text, **reference)
     before = None
     if turn.frames:
         before = cv2.resize(session.original, turn.frames[0].shape[1::-1], interpolation=cv2.INTER_AREA)
@@ -123,6 +131,10 @@ def run_edit(args: argparse.Namespace) -> int:
         written["output"] = str(save_image(turn.image, output).resolve())
         if args.gif and turn.frames:
             written["gif"] = str(save_bytes(encode_gif([before, *turn.frames]), args.gif).resolve())
+        if args.mp4 and turn.frames:
+            from editor.video import write_frames
+
+            written["mp4"] = str(write_frames([before, *turn.frames], args.mp4).resolve())
         if args.frames and turn.frames:
             for i, frame in enumerate(turn.frames, start=1):
                 save_image(frame, args.frames / f"step_{i:02d}.png")
@@ -137,6 +149,8 @@ def run_edit(args: argparse.Namespace) -> int:
             sys.stdout.write(f"Saved the edited photo to {written['output']}.\n")
         if "gif" in written:
             sys.stdout.write(f"Wrote the {len(turn.frames)} steps as an animated GIF to {written['gif']}.\n")
+        if "mp4" in written:
+            sys.stdout.write(f"Wrote the {len(turn.frames)} steps as an MP4 video to {written['mp4']}.\n")
         if "frames" in written:
             sys.stdout.write(f"Wrote the {len(turn.frames)} steps as PNGs to {written['frames']}.\n")
     if not edited:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.conversation import SESSION_FILE, Conversation, SessionError
+from assistant.parsing.reference import mentions_reference, reference_strength
 from assistant.preference import Answer, parse_answer, wants_options
 from assistant.preference.dialog import Choosing
 from assistant.session_folder import (
@@ -33,6 +34,7 @@ from assistant.session_folder import (
     SavedFile,
     SessionFolder,
 )
+from editor import vocabulary as vocab
 from editor.errors import FacechatError
 from editor.images import ImageSource, encode_image, load_image
 from editor.requests import Command, EditRequest, ParseResult
@@ -129,6 +131,8 @@ class Assistant:
         self.image_note: str | None = None
         #: the A/B questions in progress (`assistant.preference.dialog.Choosing`), if any
         self.choosing: Choosing | None = None
+        #: the reference photo's measured expression (`set_reference`), copied when a message asks
+        self.reference: EditRequest | None = None
         #: file name -> (the photo array last saved under it, where and with what checksum)
         self._saved: dict[str, tuple[np.ndarray, SavedFile]] = {}
         if image is not None:
@@ -176,13 +180,30 @@ class Assistant:
 
     # ------------------------------------------------------------------ messages
 
-    def run(self, text: str, image: ImageSource | None = None) -> Turn:
-        """Handle one message (optionally with a new photo, which starts a new conversation)."""
+    def run(
+        self,
+        text: str,
+        image: ImageSource | None = None,
+        *,
+        reference: ImageSource | None = None,
+        reference_face: int | None = None,
+    ) -> Turn:
+        """Handle one message (optionally with a new photo, which starts a new conversation).
+
+        ``reference``: a photo whose expression to copy (`set_reference`); with it, the message's
+        expression request ("copy this expression", "make her smile like in this photo", "half as
+        strong as in the photo") becomes that expression. ``reference_face``: which face of it.
+        """
         started = time.perf_counter()
         with self._lock:
             if image is not None:
                 try:
                     self.load_image(image, face_index=self.face_index)
+                except FacechatError as error:
+                    return self._error_turn(text, str(error), started)
+            if reference is not None:
+                try:
+                    self.set_reference(reference, face_index=reference_face)
                 except FacechatError as error:
                     return self._error_turn(text, str(error), started)
             stopped = None
@@ -192,7 +213,8 @@ class Assistant:
                     return self._answer(text, answer, started)
                 self.choosing, stopped = None, "(I stopped the A/B questions.)"
             parse_started = time.perf_counter()
-            parsed = self._drop_unsupported(self.parser.parse(text))
+            parsed = self._with_reference(text, self.parser.parse(text), attached=reference is not None)
+            parsed = self._drop_unsupported(parsed)
             timings = {"parse": 1000 * (time.perf_counter() - parse_started)}
             if wants_options(text) and self.original is not None:
                 return self._start_choosing(text, parsed, timings, started)
@@ -248,6 +270,48 @@ class Assistant:
                 reply=f"Set {words} to {strength:+.2f}.",
             )
             return self._apply_parsed(f"[{words} strength {strength:+.2f}]", parsed)
+
+    # ------------------------------------------------------------------ reference photo
+
+    def set_reference(self, image: ImageSource, *, face_index: int | None = None) -> str:
+        """Measure the expression of a reference photo (another person's, or this one's) to copy.
+
+        Later messages that point at it ("copy this expression") re-create it on this photo's face
+        (`editor.transfer`). Returns a sentence for the person.
+
+        Raises:
+            FacechatError: the photo cannot be read, shows no face, or several and no ``face_index``.
+        """
+        from editor.transfer import reference_request
+
+        with self._lock:
+            self.reference = reference_request(image, analyzer=self.editor.analyzer, face_index=face_index)
+            return "Reference photo measured: ask me to copy its expression ('copy this expression')."
+
+    def _with_reference(self, text: str, parsed: ParseResult, *, attached: bool) -> ParseResult:
+        """The message with its expression requests replaced by the reference photo's expression, when
+        it points at the reference (or comes with one and asks for an expression); else unchanged."""
+        expression = [r for r in parsed.requests if vocab.family(r.attribute) == vocab.EXPRESSION]
+        named = any(r.attribute == vocab.REFERENCE for r in parsed.requests)
+        if not (mentions_reference(text) or named or (attached and (expression or parsed.is_empty))):
+            return parsed
+        if self.reference is None:
+            return ParseResult(
+                reply="I need the reference photo first: attach it (--reference REF.jpg on the command "
+                "line, reference=... in Python, the reference upload in the app), then ask again.",
+                notes=parsed.notes,
+                parser=parsed.parser,
+            )
+        strength = reference_strength(text)
+        others = tuple(r for r in parsed.requests if vocab.family(r.attribute) != vocab.EXPRESSION)
+        request = self.reference.model_copy(update={"strength": strength})
+        how = "" if strength == 1.0 else f" at {strength:.0%} of its strength"
+        return ParseResult(
+            requests=(request, *others),
+            reply=f"Copying the reference photo's expression{how}.",
+            notes=parsed.notes,
+            parser=parsed.parser,
+        )
 
     # ------------------------------------------------------------------ A/B questions
 

@@ -6,7 +6,7 @@ Everything here is plain Python on numpy images and engine objects, so the Strea
 - `open_photo`: read a photo, bring a huge one down to a working size, find every face and start the
   conversation on the chosen one (with a sentence saying what happened);
 - `display_copy`, `wipe` (the before / after comparison), `numbered_faces` (pick one face of several),
-  `steps_gif` (the intermediate steps, animated);
+  `steps_gif` (the intermediate steps, animated); `steps_mp4` (the same as an H.264 MP4);
 - `summarize_turn`: the parsed records, the identity badge and the expression readout of a `Turn`;
 - `session_zip` / `load_session_zip`: `Assistant.save` / `Assistant.load` through one zip file;
 - `llm_status` / `fallback_reason`: which parser runs, whether its endpoint answers, whether it failed.
@@ -227,6 +227,14 @@ def numbered_faces(image: np.ndarray, faces: tuple[Face, ...] | list[Face], chos
 def steps_gif(frames: tuple[np.ndarray, ...] | list[np.ndarray], *, frame_ms: int = 120) -> bytes:
     """The K step previews as an animated GIF (`editor.images.encode_gif`, fast octree palettes)."""
     return encode_gif(list(frames), frame_ms=frame_ms)
+
+
+def steps_mp4(frames: tuple[np.ndarray, ...] | list[np.ndarray], *, fps: float = 8.0) -> bytes:
+    """The K step previews as an H.264 MP4 (`editor.video.write_frames`; needs the ``video`` extra)."""
+    from editor.video import write_frames
+
+    with tempfile.TemporaryDirectory() as folder:
+        return write_frames(list(frames), Path(folder) / "steps.mp4", fps=fps).read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------- turns

@@ -6,9 +6,10 @@ parser (rules or a language model) can only ever hand the editor something it kn
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from editor import vocabulary as vocab
 
@@ -44,6 +45,11 @@ class EditRequest(BaseModel):
         description="Intermediate results (expression) or sampling steps (appearance).",
     )
     value: str | None = Field(default=None, description="Colour for hair_color, lipstick, eye_color.")
+    expression: tuple[tuple[str, float], ...] | None = Field(
+        default=None,
+        description="Only for 'reference': the reference photo's measured expression as (ARKit blendshape, "
+        "weight) pairs in the blendshape basis's units (editor.transfer); strength scales it.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -85,6 +91,29 @@ class EditRequest(BaseModel):
                 f"{', '.join(a.name for a in vocab.ATTRIBUTES if a.takes_value)} carry a colour."
             )
         return self
+
+    @model_validator(mode="after")
+    def _expression_only_for_reference(self) -> EditRequest:
+        if self.expression is not None and self.attribute != vocab.REFERENCE:
+            raise ValueError(
+                f"Only {vocab.REFERENCE!r} requests carry a measured expression "
+                f"(got one for {self.attribute!r})."
+            )
+        for name, weight in self.expression or ():
+            if not name.isidentifier() or not math.isfinite(weight) or abs(weight) > vocab.MAX_STRENGTH:
+                raise ValueError(
+                    f"A reference expression holds (ARKit blendshape, weight) pairs with |weight| <= "
+                    f"{vocab.MAX_STRENGTH}; got ({name!r}, {weight})."
+                )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_empty_expression(self, handler: Any) -> Any:
+        """Leave ``expression`` out when it is None, so every other request serialises as before."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("expression", ()) is None:
+            data.pop("expression")
+        return data
 
     def scaled(self, factor: float) -> EditRequest:
         """A copy with strength multiplied by ``factor``, clipped to the allowed range."""

@@ -508,6 +508,19 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         ),
         noun="a neutral face",
     ),
+    # The expression of a reference photo (editor.transfer): no aliases, so no parser names it from
+    # words alone; the assistant asks for it when a message points at an attached reference photo
+    # ("copy this expression", assistant.parsing.reference), and the request carries the measured
+    # expression (EditRequest.expression). An emotion: it replaces the emotions applied, and they it.
+    _attr(
+        "reference",
+        EXPRESSION,
+        "emotion",
+        "like the reference photo",
+        "the expression of a reference photo the person attached ('copy this expression')",
+        "",
+        noun="the reference photo's expression",
+    ),
     # ---------------------------------------------------------------- action units (expression family)
     _attr(
         "brow_raise",
@@ -795,6 +808,8 @@ SENSES: MappingProxyType[str, WordSense] = MappingProxyType({s.phrase: s for s i
 #: "N years older/younger" edits this attribute with strength N / AGE_YEARS_PER_UNIT.
 YEARS_ATTRIBUTE = "age"
 AGE_YEARS_PER_UNIT = 20.0
+#: The attribute whose requests carry a reference photo's measured expression (`editor.transfer`).
+REFERENCE = "reference"
 #: A wink that names no eye closes this one (the subject's own left).
 DEFAULT_WINK = "wink_left"
 

@@ -33,6 +33,7 @@ from editor.geometry.plausibility import keep_brow_shapes, plausible_fraction
 from editor.geometry.prototypes import PROTOTYPES, prototype, saturate_weights
 from editor.landmark_indices import face_mesh_indices
 from editor.requests import EditRequest
+from editor.transfer.reference import transfer_weights
 from editor.warp import WarpConfig, WarpResult, warp_face
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class GeometryBackend:
         self._basis_eye_opening = _eye_opening(self.basis.neutral)
 
     def supports(self, attribute: str) -> bool:
-        return attribute == NEUTRAL or attribute in PROTOTYPES
+        return attribute in (NEUTRAL, vocab.REFERENCE) or attribute in PROTOTYPES
 
     # ------------------------------------------------------------------ weights
 
@@ -84,6 +85,8 @@ class GeometryBackend:
         strength = request.strength
         if request.attribute == NEUTRAL:
             return _suppression(face.blendshapes, _expression_shapes(face.blendshapes), abs(strength))
+        if request.attribute == vocab.REFERENCE:  # a reference photo's measured expression (editor.transfer)
+            return transfer_weights(face, request)
         recipe = prototype(request.attribute)
         if strength >= 0:
             return {name: strength * weight for name, weight in recipe.items()}

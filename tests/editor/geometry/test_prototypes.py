@@ -22,7 +22,8 @@ def _motion(weights: dict[str, float]) -> np.ndarray:
 
 def test_every_expression_attribute_has_a_prototype():
     expression = {a.name for a in vocabulary.ATTRIBUTES if a.family == vocabulary.EXPRESSION}
-    assert set(PROTOTYPES) == expression - {"neutral"}  # neutral is removal, measured on the photo
+    # neutral is removal, measured on the photo; reference is a reference photo's measured expression
+    assert set(PROTOTYPES) == expression - {"neutral", vocabulary.REFERENCE}
     assert set(EMOTIONS) <= set(PROTOTYPES)
 
 
