@@ -16,6 +16,7 @@ editor/data/fvae/routing.json and read by `editor.backends.registry.default_regi
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,28 @@ if TYPE_CHECKING:
     from editor.backends.geometry import GeometryBackend
 
 logger = logging.getLogger(__name__)
+
+#: The benchmark's routing decision, next to the shipped checkpoint.
+ROUTING_FILE = "routing.json"
+
+
+def routed_attributes(folder: str | Path | None = None) -> frozenset[str]:
+    """The attributes the benchmark routed to the Flow VAE (``routing.json`` of the checkpoint folder,
+    default the shipped one); empty when the file or the checkpoint is missing."""
+    from editor.fvae.edit import shipped_checkpoint
+
+    folder = Path(folder) if folder is not None else shipped_checkpoint()
+    path = folder / ROUTING_FILE
+    if not path.is_file() or not (folder / "model.safetensors").is_file():
+        return frozenset()
+    return frozenset(json.loads(path.read_text())["routed"])
+
+
+def routed_backend(geometry: GeometryBackend | None = None) -> FVAEBackend | None:
+    """The shipped Flow VAE serving only its routed attributes, or None when nothing is routed to it
+    (what `editor.backends.registry.default_registry` puts first)."""
+    attributes = routed_attributes()
+    return FVAEBackend(attributes=attributes, geometry=geometry) if attributes else None
 
 
 class FVAEBackend:

@@ -66,6 +66,8 @@ class PairSet:
         raw_sources: (N, 3, H, W) uint8 sources as written.
         targets: (N, 3, H, W) uint8.
         flows: (N, 2, H, W) float16 ground-truth normalised flows (zeros where none) and ``has_flow`` (N,).
+        expression: (N, 52) float32 the ARKit blendshape weights the generator ADDED from source to target
+            (`expression_names` order; zeros for real pairs) and ``has_expression`` (N,) where known.
     """
 
     rows: list[dict]
@@ -74,6 +76,8 @@ class PairSet:
     targets: torch.Tensor
     flows: torch.Tensor
     has_flow: torch.Tensor
+    expression: torch.Tensor | None = None
+    has_expression: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -133,6 +137,7 @@ def load_pairs(
         sources, raws, targets = ([x[i] for i in keep] for x in (sources, raws, targets))
         flows, has_flow = [flows[i] for i in keep], [has_flow[i] for i in keep]
     logger.info("%s: %d pairs", split, len(rows))
+    expression, has_expression = expression_changes(rows)
     return PairSet(
         rows=rows,
         sources=torch.from_numpy(np.stack(sources)),
@@ -140,4 +145,29 @@ def load_pairs(
         targets=torch.from_numpy(np.stack(targets)),
         flows=torch.from_numpy(np.stack(flows).astype(np.float16)),
         has_flow=torch.tensor(has_flow),
+        expression=expression,
+        has_expression=has_expression,
     )
+
+
+def expression_names() -> tuple[str, ...]:
+    """The 52 ARKit blendshape names of the geometry basis (the order of `PairSet.expression`)."""
+    from editor.geometry.basis import load_basis
+
+    return tuple(load_basis().names)
+
+
+def expression_changes(rows: Sequence[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 52) target minus source blendshape weights of synthetic rows, and (N,) which rows have them."""
+    names = {name: i for i, name in enumerate(expression_names())}
+    change = np.zeros((len(rows), len(names)), np.float32)
+    known = np.zeros(len(rows), bool)
+    for i, row in enumerate(rows):
+        if row["kind"] == "real":
+            continue
+        known[i] = True
+        for name, value in row.get("weights", {}).items():
+            change[i, names[name]] += value
+        for name, value in row.get("source_weights", {}).items():
+            change[i, names[name]] -= value
+    return torch.from_numpy(change), torch.from_numpy(known)

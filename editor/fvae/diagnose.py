@@ -32,6 +32,7 @@ import torch
 
 from editor.fvae.data import PairSet, hflip, load_pairs
 from editor.fvae.model import FlowVAE, FVAEConfig
+from editor.fvae.train import _MIRROR, ExpressionHead
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class RunSettings:
     people: int = 0  # train on the pairs of the first N training people only (0: all)
     seed: int = 0  # initialisation, order, flips
     clip: float = 5.0  # gradient-norm clipping
+    expression_supervision: float = 0.0  # weight of the training-only ExpressionHead term
 
 
 def data_stats(pairs: PairSet) -> dict:
@@ -141,7 +143,8 @@ def run(
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
     model = FlowVAE(model_config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    head = ExpressionHead(model_config.latent_channels * model_config.latent_size**2)
+    optimizer = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=settings.lr)
     pool = _subset(train_set, settings)
     real = torch.tensor([r["kind"] == "real" for r in train_set.rows])
     val_index = torch.arange(min(len(val_set), 160))
@@ -157,7 +160,14 @@ def run(
         if flip.any():
             source[flip], target[flip], flow[flip] = hflip(source[flip], target[flip], flow[flip])
         weight = torch.where(real[index], settings.real_weight, 1.0)  # (B,)
-        terms = model.losses(source, target, flow, train_set.has_flow[index], weight=weight)
+        terms, out = model.losses(
+            source, target, flow, train_set.has_flow[index], weight=weight, return_output=True
+        )
+        if settings.expression_supervision > 0:
+            change = train_set.expression[index]  # (B, 52)
+            change[flip] = change[flip][:, _MIRROR]
+            terms["expression"] = head.loss(out.mu, change, train_set.has_expression[index])
+            terms["loss"] = terms["loss"] + settings.expression_supervision * terms["expression"]
         optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip)
@@ -223,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         val_set.targets[order],
         val_set.flows[order],
         val_set.has_flow[order],
+        val_set.expression[order],
+        val_set.has_expression[order],
     )
     model_changes, run_changes = _parse_sets(args.set)
     model_config = replace(FVAEConfig.cpu(), **model_changes)

@@ -310,7 +310,7 @@ class FlowEditor:
         big_a = align_face(image_a, face_a.points5, side).image.astype(np.float32)
         big_b = align_face(image_b, face_b.points5, side).image.astype(np.float32)
         z_a, z_b = self.latent(crop_a.image), self.latent(crop_b.image)
-        if self.model.config.encoder_input == "pair":  # each branch walks from its own photo to the other
+        if self.model.config.encoder_input != "target":  # each branch walks from its own photo to the other
             z_ab, z_ba = self.latent(crop_a.image, crop_b.image), self.latent(crop_b.image, crop_a.image)
             latents_a = [z_a + (z_ab - z_a) * (i / steps) for i in range(steps + 1)]
             latents_b = [z_ba + (z_b - z_ba) * (i / steps) for i in range(steps + 1)]

@@ -48,6 +48,13 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
 
+#: What the encoder reads (FVAEConfig.encoder_input).
+ENCODER_INPUTS = ("target", "pair", "pair_difference")
+#: Gain on T - S for the "pair_difference" encoder: a synthetic pair's difference is a few hundredths of
+#: the 0..1 range (a 1-pixel shift of soft edges), this brings it to the scale of the images themselves.
+DIFFERENCE_GAIN = 8.0
+
+
 @dataclass(frozen=True)
 class FVAEConfig:
     """Architecture and loss settings; saved as config.json next to the weights."""
@@ -61,7 +68,8 @@ class FVAEConfig:
     flow_stride: int = 2  # g and M predict at image_size / flow_stride, upsampled bilinearly (1 or 2)
     flow_scale: float = 0.25  # tanh output times this = flow in normalised units (0.25 = 1/8 of the crop)
     decoder_output: str = "flow"  # "flow": the FVAE; "rgb": the pixel-VAE baseline of the same shape
-    encoder_input: str = "pair"  # "target": the paper's f(T); "pair": f(S, T) (see the module docstring)
+    encoder_input: str = "pair"  # "target": the paper's f(T); "pair": f(S, T) (see the module docstring);
+    #   "pair_difference": f(S, T, DIFFERENCE_GAIN * (T - S)), the pair with its difference at unit scale
     latent_injection: str = "bottom"  # "bottom": Z enters the decoder at 4 x 4 only (the paper);
     #   "every": Z is also concatenated (upsampled) at every finer decoder level (see editor/data/fvae/README)
     kl_weight: float = 0.003  # lambda1, the paper's weight of the KL prior
@@ -83,8 +91,8 @@ class FVAEConfig:
             f"decoder_output must be 'flow' or 'rgb', got {self.decoder_output!r}."
         )
         assert self.coherence_window % 2 == 1, "coherence_window must be odd."
-        assert self.encoder_input in ("target", "pair"), (
-            f"encoder_input must be 'target' or 'pair', got {self.encoder_input!r}."
+        assert self.encoder_input in ENCODER_INPUTS, (
+            f"encoder_input must be one of {ENCODER_INPUTS}, got {self.encoder_input!r}."
         )
         assert self.flow_stride in (1, 2), f"flow_stride must be 1 or 2, got {self.flow_stride}."
         assert self.latent_injection in ("bottom", "every"), (
@@ -146,16 +154,19 @@ def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 class Encoder(nn.Module):
     """Image (B, 3, H, W) in 0..1 -> features at every level, finest (H/2) first, coarsest (latent) last."""
 
-    def __init__(self, widths: list[int], in_channels: int = 3) -> None:
+    def __init__(self, widths: list[int], in_channels: int = 3, *, difference: bool = False) -> None:
         super().__init__()
-        channels = [in_channels, *widths]
+        self.difference = difference  # a pair (6 channels) also gets DIFFERENCE_GAIN * (T - S)
+        channels = [in_channels + (3 if difference else 0), *widths]
         self.stages = nn.ModuleList(
             nn.Sequential(_block(channels[i], channels[i + 1], 2), _block(channels[i + 1], channels[i + 1]))
             for i in range(len(widths))
         )
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
-        x = image * 2 - 1  # (B, 3, H, W) in -1..1
+        x = image * 2 - 1  # (B, 3 or 6, H, W) in -1..1
+        if self.difference:  # the pair (S, T) and its difference at unit scale
+            x = torch.cat([x, DIFFERENCE_GAIN * (image[:, 3:] - image[:, :3])], dim=1)  # (B, 9, H, W)
         features = []
         for stage in self.stages:
             x = stage(x)  # (B, C_i, H / 2^(i+1), W / 2^(i+1))
@@ -223,7 +234,11 @@ class FlowVAE(nn.Module):
         super().__init__()
         self.config = config = config or FVAEConfig()
         widths = config.widths()
-        self.target_encoder = Encoder(widths, 6 if config.encoder_input == "pair" else 3)  # f(T) or f(S, T)
+        self.target_encoder = Encoder(
+            widths,
+            3 if config.encoder_input == "target" else 6,
+            difference=config.encoder_input == "pair_difference",
+        )  # f(T) or f(S, T)
         self.to_posterior = nn.Conv2d(widths[-1], 2 * config.latent_channels, 1)  # -> (mu, logvar)
         self.source_encoder = Encoder(widths)  # features of S for g and M
         flow = config.decoder_output == "flow"
@@ -251,7 +266,7 @@ class FlowVAE(nn.Module):
         """f(T), or f(S, T) when encoder_input is "pair": (B, 3, H, W) in 0..1 -> mu, logvar (B, C, h, w)."""
         self._check(target)
         image = target
-        if self.config.encoder_input == "pair":
+        if self.config.encoder_input != "target":
             assert source is not None, "This model's encoder reads the pair: pass the source too."
             self._check(source)
             image = torch.cat([source, target], dim=1)  # (B, 6, H, W)
@@ -336,12 +351,15 @@ class FlowVAE(nn.Module):
         flow: torch.Tensor | None = None,
         has_flow: torch.Tensor | None = None,
         weight: torch.Tensor | None = None,
-    ) -> dict[str, torch.Tensor]:
+        *,
+        return_output: bool = False,
+    ) -> dict[str, torch.Tensor] | tuple[dict[str, torch.Tensor], FVAEOutput]:
         """The training loss of the flow model and its terms (per-sample sums, batch means).
 
         ``flow`` (B, 2, H, W) normalised ground truth where ``has_flow`` (B,) is True (synthetic pairs)
         adds ``flow_supervision`` times its squared error in crop pixels (not in the paper; see the config).
-        ``weight`` (B,) scales each pair's reconstruction term (default 1).
+        ``weight`` (B,) scales each pair's reconstruction term (default 1). ``return_output`` also returns
+        the forward pass (for auxiliary training terms on the latent).
         """
         out = self(source, target, sample=True)
         config = self.config
@@ -363,7 +381,7 @@ class FlowVAE(nn.Module):
             total = total + config.flow_supervision * supervision
             terms["flow_supervision"] = supervision
         terms["loss"] = total
-        return terms
+        return (terms, out) if return_output else terms
 
     def soft_labels(
         self, source: torch.Tensor, target: torch.Tensor

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from editor.fvae.data import PairSet, hflip, load_pairs
@@ -51,6 +52,7 @@ class TrainConfig:
     #   gets a fresh budget); the best epoch so far is kept
     real_repeats: int = 4  # real pairs are seen this many times per epoch (they are few, and the target)
     real_weight: float = 1.0  # weight of the real pairs' reconstruction term (their flow term is not scaled)
+    expression_supervision: float = 0.0  # weight of the `ExpressionHead` term (0: the paper's latent)
     mask_epochs: int = 3  # epochs of the confidence network
     mask_minutes: float = 4.0  # wall-clock budget of the confidence stage
     threads: int = 1  # torch CPU threads: on shared, busy cores one thread beats two (no stalls at barriers)
@@ -58,6 +60,38 @@ class TrainConfig:
 
 
 STATE_FILE = "state.pt"
+
+
+class ExpressionHead(nn.Module):
+    """Training-only: a linear read-out of the 52 blendshape weights a synthetic pair added, from mu.
+
+    Not in the paper and not saved with the model. It gives the encoder a direct reason to put the
+    expression change into Z from the first step; without it the encoder only learns through a decoder
+    that starts ignoring Z (editor/data/fvae/README.md, the diagnostic runs).
+    """
+
+    def __init__(self, latent: int, outputs: int = 52) -> None:
+        super().__init__()
+        self.linear = nn.Linear(latent, outputs)
+
+    def loss(self, mu: torch.Tensor, change: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+        """Summed squared error of the read-out (B, 52) against ``change`` over the ``known`` pairs."""
+        if not known.any():
+            return mu.new_zeros(())
+        guess = self.linear(mu.flatten(1))  # (B, 52)
+        return (guess - change).pow(2).sum(1)[known].mean()
+
+
+def _mirror_index() -> list[int]:
+    """Index that swaps every Left/Right blendshape pair (what a horizontal flip does to a face)."""
+    from editor.fvae.data import expression_names
+
+    names = list(expression_names())
+    swapped = [n.replace("Left", "\0").replace("Right", "Left").replace("\0", "Right") for n in names]
+    return [names.index(n) for n in swapped]
+
+
+_MIRROR = _mirror_index()
 
 
 def _write_log(path: Path, rows: list[dict]) -> None:
@@ -185,7 +219,8 @@ def train(
     val_set = load_pairs(data, "val")
     model = FlowVAE(model_config)
     logger.info("Flow VAE with %.2f M parameters", count_parameters(model) / 1e6)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    head = ExpressionHead(model.config.latent_channels * model.config.latent_size**2)
+    optimizer = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=config.lr)
     real = torch.tensor([row["kind"] == "real" for row in train_set.rows])
 
     log_rows: list[dict] = []
@@ -195,6 +230,7 @@ def train(
     previous_seconds = 0.0
     if saved is not None:
         model.load_state_dict(saved["model"])
+        head.load_state_dict(saved["head"])
         optimizer.load_state_dict(saved["optimizer"])
         generator.set_state(saved["generator"])
         torch.set_rng_state(saved["torch_rng"])
@@ -223,6 +259,7 @@ def train(
             "model_config": asdict(model_config),
             "train_config": asdict(config),
             "model": model.state_dict(),
+            "head": head.state_dict(),
             "optimizer": optimizer.state_dict(),
             "generator": generator.get_state(),
             "torch_rng": torch.get_rng_state(),
@@ -256,7 +293,14 @@ def train(
                 fs, ft, ff = hflip(source[flip], target[flip], flow[flip])
                 source[flip], target[flip], flow[flip] = fs, ft, ff
             weight = torch.where(real[index], config.real_weight, 1.0)  # (B,)
-            terms = model.losses(source, target, flow, train_set.has_flow[index], weight=weight)
+            terms, out = model.losses(
+                source, target, flow, train_set.has_flow[index], weight=weight, return_output=True
+            )
+            if config.expression_supervision > 0:
+                change = train_set.expression[index]  # (B, 52)
+                change[flip] = change[flip][:, _MIRROR]  # a mirrored pair shows the other side's shapes
+                terms["expression"] = head.loss(out.mu, change, train_set.has_expression[index])
+                terms["loss"] = terms["loss"] + config.expression_supervision * terms["expression"]
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)

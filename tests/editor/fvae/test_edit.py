@@ -102,6 +102,10 @@ def test_shipped_checkpoint_smiles(analyzer, sample_rgb, sample_face):
         pytest.skip("no shipped Flow VAE checkpoint in this build")
     assert sum(p.stat().st_size for p in folder.iterdir()) < 25 * 2**20
     backend = FVAEBackend()
+    # The network's own motion, not the completion stage's smile shading: the mouth corners must move.
+    crop = backend.editor.align(sample_rgb, sample_face)
+    flow = backend.editor.edit_flows(crop.image, [EditRequest(attribute="happy", strength=1.0)])[-1]
+    assert np.linalg.norm(flow, axis=-1).max() > 1.0  # crop pixels
     sad = backend.edit(sample_rgb, sample_face, [EditRequest(attribute="happy", strength=-1.0)], steps=0)
     happy = backend.edit(sample_rgb, sample_face, [EditRequest(attribute="happy", strength=1.0)], steps=0)
     smile = [analyzer.analyze_one(e.image).blendshapes["mouthSmileLeft"] for e in (sad, happy)]
