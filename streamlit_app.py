@@ -19,8 +19,10 @@ import streamlit as st
 from assistant import ui_support as ui
 from assistant.session import Assistant, Turn, configured_parser, shared_editor
 from editor import vocabulary as vocab
+from editor.backends.registry import BACKEND_CHOICES
 from editor.errors import FacechatError
 from editor.images import encode_image
+from editor.latent import progress as latent_progress
 
 logger = logging.getLogger("facechat.app")
 T = TypeVar("T")
@@ -221,9 +223,21 @@ def send(text: str, shown: str | None = None) -> None:
         return
     st.session_state.history.append(Message("user", shown or text))
     previous = session().last_turn
-    turn = attempt(lambda: session().run(text), f"handling {text!r}")
+    bar = st.empty()  # the latent backend's denoising steps, when it samples
+    with latent_progress.reporting(ui.progress_callback(bar)):
+        turn = attempt(lambda: session().run(text), f"handling {text!r}")
+    bar.empty()
     if turn is not None:
         record(turn, previous)
+
+
+def on_backend(key: str) -> None:
+    """The sidebar's backend choice changed: the session edits with that backend from the next turn."""
+    choice = st.session_state.get(key)
+    if choice and choice != session().backend:
+        said = attempt(lambda: session().use_backend(choice), f"switching to the {choice} backend")
+        if said:
+            st.session_state.history.append(Message("assistant", said))
 
 
 def slider_key(attribute: str) -> str:
@@ -385,10 +399,18 @@ def sidebar() -> None:
                 args=("session_upload",),
             )  # fmt: skip
         st.subheader("Engine")
+        st.selectbox(
+            "Editing backend", BACKEND_CHOICES, index=BACKEND_CHOICES.index(assistant.backend), key="backend",
+            on_change=on_backend, args=("backend",),
+            help="auto: the built-in backends, plus the latent one (FACECHAT_LATENT_MODEL) where only it can",
+        )  # fmt: skip
+        editor = assistant.editor
         backends = ", ".join(b.name for b in editor.registry.backends) or "none"
         can = [a.name for a in vocab.ATTRIBUTES if editor.supports(a.name)]
         st.markdown(f"**Editing backend:** {backends}")
         st.caption("Can change: " + ", ".join(name.replace("_", " ") for name in can) + ".")
+        if editor.registry.missing:
+            st.caption(editor.registry.missing)
         scorer = editor.scorer
         calibrated = "calibrated" if scorer.calibrated else "**uncalibrated**"
         st.markdown(

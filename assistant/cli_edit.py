@@ -12,6 +12,7 @@ import numpy as np
 
 from assistant.cli_faces import image_argument_help, note
 from assistant.session import Assistant, Turn
+from editor.backends.registry import BACKEND_CHOICES
 from editor.images import SAMPLE_NAME, encode_gif, save_bytes, save_image
 
 #: Words that end `facechat chat`.
@@ -44,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--reference-face", type=int, default=None, metavar="N", help="face N of the reference photo"
     )
     edit.add_argument("--json", action="store_true", help="print JSON instead of text")
+    edit.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="auto",
+        help="which editing backend: auto (default: built-in ones, plus the latent one for what only it "
+        "can do when FACECHAT_LATENT_MODEL names a diffusers folder), or one of them alone",
+    )
     edit.set_defaults(func=run_edit)
 
     chat = subparsers.add_parser(
@@ -108,7 +116,7 @@ def _one_turn(args: argparse.Namespace) -> tuple[Turn, np.ndarray | None]:
     The session, and with it the full-resolution original, is let go before anything is encoded: at
     12000x12000 the original, the edit and the encoder's copy would not fit in 1.5 GB together.
     """
-    session = Assistant(args.image, face_index=args.face)
+    session = Assistant(args.image, face_index=args.face, backend=getattr(args, "backend", None))
     if session.image_note:
         note(session.image_note)
     reference = {"reference": args.reference, "reference_face": args.reference_face} if args.reference else {}

@@ -110,6 +110,9 @@ class Assistant:
         face_index: which face to edit when there are several (default: the largest, and the reply says so).
         editor: the `editor.editor.Editor` (default: a shared one with every installed backend).
         parser: anything with ``parse(text) -> ParseResult`` (default: LLM when configured, else offline).
+        backend: which editing backend(s) to use when no ``editor`` is given, one of
+            `editor.backends.registry.BACKEND_CHOICES` (default "auto": the built-in ones, and the latent
+            one for what only it can do when ``FACECHAT_LATENT_MODEL`` names a model).
     """
 
     def __init__(
@@ -119,7 +122,11 @@ class Assistant:
         face_index: int | None = None,
         editor=None,
         parser=None,
+        backend: str | None = None,
     ) -> None:
+        if editor is not None and backend is not None:
+            raise ValueError("Pass an editor or a backend choice, not both (the editor has its backends).")
+        self._backend = backend or "auto"
         self._editor = editor
         self._parser = parser
         self._lock = threading.RLock()
@@ -143,8 +150,28 @@ class Assistant:
     @property
     def editor(self):
         if self._editor is None:
-            self._editor = shared_editor()
+            self._editor = shared_editor(self._backend)
         return self._editor
+
+    @property
+    def backend(self) -> str:
+        """The backend choice this session edits with ("auto" unless chosen; see `use_backend`)."""
+        return self._backend
+
+    def use_backend(self, backend: str) -> str:
+        """Edit with the shared editor of ``backend`` from now on (the conversation is kept; the next
+        render uses it). Returns a sentence naming the backends and, when something is missing, what
+        would enable it.
+
+        Raises:
+            FacechatError: an unknown choice, or a configured latent model that cannot be used.
+        """
+        with self._lock:
+            editor = shared_editor(backend)
+            self._editor, self._backend = editor, backend
+            names = ", ".join(b.name for b in editor.registry.backends) or "none"
+            missing = f" {editor.registry.missing}" if editor.registry.missing else ""
+            return f"Editing with: {names}.{missing}"
 
     @property
     def parser(self):
@@ -162,7 +189,9 @@ class Assistant:
         """
         with self._lock:
             if self._editor is None:  # load the face models while the photo decodes (a large JPEG: seconds)
-                threading.Thread(target=_preload_shared_editor, name="facechat-models", daemon=True).start()
+                threading.Thread(
+                    target=_preload_shared_editor, args=(self._backend,), name="facechat-models", daemon=True
+                ).start()
             rgb = load_image(image)
             face = self.editor.analyze(rgb, face_index)
             self.original, self.current = rgb, rgb
@@ -564,24 +593,35 @@ def configured_parser():
     return default_parser() if isinstance(parser, UnconfiguredLLM) else parser
 
 
-_shared_editor = None
+_shared_editors: dict[str, object] = {}
 _shared_lock = threading.Lock()
 
 
-def _preload_shared_editor() -> None:
+def _preload_shared_editor(backend: str = "auto") -> None:
     """`shared_editor()` for a background thread: a failure is left for the caller's own call to raise."""
     try:
-        shared_editor()
+        shared_editor(backend)
     except Exception as error:  # noqa: BLE001 - the main thread's `shared_editor()` raises it again, cleanly
         logger.debug("preloading the editor failed: %s", error)
 
 
-def shared_editor():
-    """One `Editor` per process (models load once), shared by every `Assistant` that is not given one."""
-    global _shared_editor
+def shared_editor(backend: str = "auto"):
+    """One `Editor` per backend choice and process (models load once), shared by every `Assistant`
+    that is not given one; the choices share one face analyzer and identity scorer.
+
+    Raises:
+        FacechatError: an unknown choice, or a configured latent model that cannot be used.
+    """
     with _shared_lock:
-        if _shared_editor is None:
+        if backend not in _shared_editors:
+            from editor.backends.registry import build_registry
             from editor.editor import Editor
 
-            _shared_editor = Editor()
-        return _shared_editor
+            registry = build_registry(backend)
+            first = next(iter(_shared_editors.values()), None)
+            _shared_editors[backend] = (
+                Editor(registry=registry)
+                if first is None
+                else Editor(analyzer=first.analyzer, scorer=first.scorer, registry=registry)
+            )
+        return _shared_editors[backend]

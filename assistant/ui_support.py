@@ -9,7 +9,8 @@ Everything here is plain Python on numpy images and engine objects, so the Strea
   `steps_gif` (the intermediate steps, animated); `steps_mp4` (the same as an H.264 MP4);
 - `summarize_turn`: the parsed records, the identity badge and the expression readout of a `Turn`;
 - `session_zip` / `load_session_zip`: `Assistant.save` / `Assistant.load` through one zip file;
-- `llm_status` / `fallback_reason`: which parser runs, whether its endpoint answers, whether it failed.
+- `llm_status` / `fallback_reason`: which parser runs, whether its endpoint answers, whether it failed;
+- `progress_callback`: the latent backend's denoising steps on a progress bar.
 
 Images are (H, W, 3) uint8 RGB throughout.
 """
@@ -24,6 +25,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,6 +224,16 @@ def numbered_faces(image: np.ndarray, faces: tuple[Face, ...] | list[Face], chos
             thickness, cv2.LINE_AA,
         )  # fmt: skip
     return out
+
+
+def progress_callback(placeholder) -> Callable[[int, int, str], None]:
+    """A latent-sampling progress callback (`editor.latent.progress`) that draws on ``placeholder``
+    (anything with Streamlit's ``progress(value, text=...)``, e.g. ``st.empty()``)."""
+
+    def update(done: int, total: int, text: str) -> None:
+        placeholder.progress(min(1.0, done / max(total, 1)), text=f"{text} (step {done} of {total})")
+
+    return update
 
 
 def steps_gif(frames: tuple[np.ndarray, ...] | list[np.ndarray], *, frame_ms: int = 120) -> bytes:

@@ -161,6 +161,7 @@ class Editor:
         return (
             f"I can't do '{vocab.describe(request.attribute, request.strength, request.value)}' yet: "
             f"{family} edits need a backend this build does not have. I can change: {', '.join(can)}."
+            + (f" {self.registry.missing}" if self.registry.missing else "")
         )
 
     def analyze(self, image: np.ndarray, face_index: int | None = None) -> Face:
@@ -213,6 +214,8 @@ class Editor:
 
         def judge(edit: BackendEdit) -> IdentityResult | None:
             verdict, after = self._judge(edit.image, work_face, original_embedding)
+            if edit.identity is not None and not edit.identity.same_person:
+                verdict = edit.identity  # a backend's own, stricter check (generative edits) refused it
             judged[id(edit)] = (verdict, after)
             return verdict
 
@@ -298,6 +301,7 @@ class Editor:
         frames: tuple[np.ndarray, ...] = ()
         notes: list[str] = []
         diagnostics: dict[str, float] = {}
+        identity: IdentityResult | None = None
         for i, (backend, requests) in enumerate(groups):
             if i > 0:
                 current_face = self.nearest_face(current, face) or current_face
@@ -307,7 +311,11 @@ class Editor:
             current, frames = edit.image, edit.frames or frames
             notes.extend(edit.notes)
             diagnostics.update({f"{backend.name}.{k}": v for k, v in edit.diagnostics.items()})
-        return BackendEdit(image=current, frames=frames, notes=tuple(notes), diagnostics=diagnostics)
+            if edit.identity is not None and (identity is None or not edit.identity.same_person):
+                identity = edit.identity
+        return BackendEdit(
+            image=current, frames=frames, notes=tuple(notes), diagnostics=diagnostics, identity=identity
+        )
 
     def nearest_face(self, image: np.ndarray, original: Face) -> Face | None:
         """The face in ``image`` closest to where ``original`` was (an edit does not move the head)."""

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from editor.face import Face
+from editor.identity import IdentityResult
 from editor.requests import EditRequest
 
 
@@ -21,12 +22,15 @@ class BackendEdit:
         frames: K previews (h, w, 3) uint8 of the intermediate steps 1/K .. K/K, at preview size.
         notes: caveats for the person ("the mouth opening was capped ...").
         diagnostics: numbers worth logging or reporting (e.g. "fold_fraction").
+        identity: the backend's own identity verdict, for backends that check their samples (latent);
+            when it says "different person" the editor's identity gate takes it as its verdict.
     """
 
     image: np.ndarray
     frames: tuple[np.ndarray, ...] = ()
     notes: tuple[str, ...] = ()
     diagnostics: Mapping[str, float] = field(default_factory=dict)
+    identity: IdentityResult | None = None
 
 
 @runtime_checkable

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
+from editor import vocabulary as vocab
 from editor.backends.base import Backend
+from editor.errors import ConfigError
 from editor.requests import EditRequest
 
+if TYPE_CHECKING:
+    from editor.latent.config import LatentConfig
+
 logger = logging.getLogger(__name__)
+
+
+#: What ``facechat edit --backend``, the app's sidebar and ``Assistant(backend=...)`` choose from.
+BACKEND_CHOICES: tuple[str, ...] = ("auto", "geometry", "appearance", "latent", "fvae")
 
 
 class BackendRegistry:
@@ -16,10 +26,13 @@ class BackendRegistry:
 
     Args:
         backends: in order of preference.
+        missing: a sentence saying what would enable the attributes no backend here supports (added
+            to the editor's "I can't do that" replies), or "".
     """
 
-    def __init__(self, backends: Iterable[Backend] = ()) -> None:
+    def __init__(self, backends: Iterable[Backend] = (), *, missing: str = "") -> None:
         self._backends: list[Backend] = list(backends)
+        self.missing = missing
 
     def register(self, backend: Backend, *, first: bool = False) -> None:
         """Add a backend (at the front when ``first``, to take precedence)."""
@@ -53,12 +66,60 @@ class BackendRegistry:
 
 
 def default_registry() -> BackendRegistry:
-    """The backends installed in this build, best first.
+    """The backends installed in this build, best first (`build_registry` with ``"auto"``)."""
+    return build_registry("auto")
 
-    Expression backends come before the appearance backend, so a turn with both renders the expression
-    first and recolours the warped result (a lipstick follows the lips to where the smile put them).
+
+def build_registry(choice: str = "auto", *, latent: LatentConfig | None = None) -> BackendRegistry:
+    """The registry for a backend ``choice`` (one of `BACKEND_CHOICES`).
+
+    - ``"auto"``: the built-in backends, expression (geometry) before appearance, so a turn with both
+      renders the expression first and recolours the warped result (a lipstick follows the lips to where
+      the smile put them); then, when a latent model is configured, the latent backend for the
+      appearance attributes no built-in backend supports (glasses, age, beard, hair style).
+    - ``"geometry"``, ``"appearance"``, ``"fvae"``: that backend alone.
+    - ``"latent"``: the latent backend alone, for every attribute it has a prompt for (expressions too).
+
+    Args:
+        latent: the latent backend's configuration (default: `LatentConfig.from_env`, i.e.
+            ``FACECHAT_LATENT_MODEL``). Without a model the latent backend is absent, and the registry's
+            `missing` sentence says how to configure one.
+
+    Raises:
+        ConfigError: an unknown choice, or a configured latent model folder that is not usable.
     """
+    from editor.latent.config import ENABLE_HINT, LatentConfig
+
+    if choice not in BACKEND_CHOICES:
+        raise ConfigError(f"Unknown backend {choice!r}; choose one of: {', '.join(BACKEND_CHOICES)}.")
+    config = latent if latent is not None else LatentConfig.from_env()
+    if choice == "geometry":
+        from editor.backends.geometry import GeometryBackend
+
+        return BackendRegistry([GeometryBackend()])
+    if choice == "appearance":
+        from editor.appearance import AppearanceBackend
+
+        return BackendRegistry([AppearanceBackend()])
+    if choice == "fvae":
+        from editor.backends.fvae import FVAEBackend
+
+        return BackendRegistry([FVAEBackend()])
+    if choice == "latent":
+        if not config.configured:
+            return BackendRegistry([], missing=ENABLE_HINT)
+        from editor.latent.backend import LatentBackend
+
+        return BackendRegistry([LatentBackend(config)])
     from editor.appearance import AppearanceBackend
     from editor.backends.geometry import GeometryBackend
 
-    return BackendRegistry([GeometryBackend(), AppearanceBackend()])
+    registry = BackendRegistry([GeometryBackend(), AppearanceBackend()])
+    if not config.configured:
+        registry.missing = ENABLE_HINT
+        return registry
+    from editor.latent.backend import LatentBackend
+
+    appearance = [a.name for a in vocab.ATTRIBUTES if a.family == vocab.APPEARANCE]
+    registry.register(LatentBackend(config, attributes=appearance))
+    return registry

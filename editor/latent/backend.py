@@ -20,11 +20,13 @@ Strength -> pipeline (``m`` = |strength| times the identity gate's scale, at mos
 The sign of the strength picks the template (``positive`` / ``opposite`` in ``prompts/latent.yaml``).
 
 Identity: after each sample the edited face is compared with the original (SFace, or ArcFace when
-configured, on the original's alignment). Below the threshold another seed is tried (``tries`` samples
-in all, within ``max_seconds``). When none passes, the best sample is returned with its score in the
-diagnostics, and the `editor.editor.Editor`'s identity gate, which judges every backend's result, backs
-the strength off (lower ``m``) and, if nothing passes at any strength, returns the original photo with a
-sentence saying so.
+configured, on the original's alignment) against a stricter threshold than a warp's (`GENERATIVE_MARGIN`).
+The verdict goes back with the sample (`BackendEdit.identity`): when it says "different person", the
+`editor.editor.Editor`'s identity gate takes it as its own and tries again at lower strength, where this
+backend draws the turn's next seed; when nothing passes, the editor returns the ORIGINAL photo with a
+sentence saying so. A turn's samples are bounded: ``tries`` per render of the gate (1 + its tries), and
+no new sample once ``max_seconds`` are spent (the gate's remaining renders get the best failed sample
+back at once, so the turn ends refused).
 """
 
 from __future__ import annotations
@@ -97,6 +99,16 @@ def sampler_settings(family: str, magnitude: float, steps: int) -> SamplerSettin
     return SamplerSettings(steps, steps, None, guidance, float(np.clip(2.0 - 0.5 * m, 1.0, 2.0)))
 
 
+@dataclass
+class _Turn:
+    """One turn's samples: its requests, when it started, how many samples, the best one so far."""
+
+    key: tuple
+    started: float
+    samples: int = 0
+    best: tuple[float, np.ndarray, int] | None = None  # (similarity, image, seed)
+
+
 class LatentBackend:
     """Edits by a local diffusers pipeline (inpainting or instruction editing), gated for identity.
 
@@ -129,6 +141,7 @@ class LatentBackend:
         self.attributes = None if attributes is None else frozenset(attributes)
         self._scorer = scorer
         self._lock = threading.Lock()
+        self._turns = threading.local()
         self._geometry = None
 
     # ------------------------------------------------------------------ protocol
@@ -165,26 +178,34 @@ class LatentBackend:
         scorer = self.scorer()
         threshold = self.threshold(scorer)
         original = scorer.embed(image, face)
+        turn = self._turn(requests, image, scale)
         best: tuple[float, np.ndarray, int] | None = None
         sample_ms: list[float] = []
-        for attempt in range(self.config.tries):
-            if attempt and time.perf_counter() - started > self.config.max_seconds:
+        for _ in range(self.config.tries):
+            if turn.samples and time.perf_counter() - turn.started > self.config.max_seconds:
                 logger.info(
-                    "latent: time budget of %.0f s spent after %d samples", self.config.max_seconds, attempt
+                    "latent: the turn's %.0f s are spent after %d samples",
+                    self.config.max_seconds,
+                    turn.samples,
                 )
                 break
-            seed = self.config.seed + attempt
+            seed = self.config.seed + turn.samples  # every sample of a turn has its own seed
             begun = time.perf_counter()
             current = image
             for request in requests:
                 current = self._sample(loaded, current, face, request, scale, seed)
             sample_ms.append(1000 * (time.perf_counter() - begun))
+            turn.samples += 1
             similarity = scorer.similarity(original, scorer.embed(current, face))
             logger.info("latent: seed %d, identity %.3f (threshold %.3f)", seed, similarity, threshold)
             if best is None or similarity > best[0]:
                 best = (similarity, current, seed)
             if similarity >= threshold:
                 break
+        if best is None:
+            best = turn.best  # the budget is spent: the turn's best sample (it failed), so the turn ends
+        elif turn.best is None or best[0] > turn.best[0]:
+            turn.best = best
         similarity, current, seed = best
         verdict = IdentityResult(
             similarity=float(similarity), scorer=scorer.name, threshold=float(threshold),
@@ -192,7 +213,7 @@ class LatentBackend:
         )  # fmt: skip
         diagnostics = {
             "ms": 1000 * (time.perf_counter() - started),
-            "sample_ms": float(np.mean(sample_ms)),
+            "sample_ms": float(np.mean(sample_ms)) if sample_ms else 0.0,
             "samples": float(len(sample_ms)),
             "seed": float(seed),
             "identity": float(similarity),
@@ -204,6 +225,15 @@ class LatentBackend:
         )
 
     # ------------------------------------------------------------------ parts
+
+    def _turn(self, requests: Sequence[EditRequest], image: np.ndarray, scale: float) -> _Turn:
+        """This thread's turn: a new one at full strength (the editor's gate starts there) or for other
+        requests; the editor's lower-strength retries continue it (next seeds, same time budget)."""
+        key = (tuple(r.model_dump_json() for r in requests), image.shape)
+        turn = getattr(self._turns, "turn", None)
+        if scale >= 1.0 or turn is None or turn.key != key:
+            turn = self._turns.turn = _Turn(key=key, started=time.perf_counter())
+        return turn
 
     def pipeline(self) -> LoadedPipeline:
         """The configured pipeline (loaded on first use, shared by the process)."""

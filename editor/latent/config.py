@@ -9,6 +9,7 @@ Environment:
   component folders, written by ``save_pretrained``). Unset: the latent backend is absent.
 - ``FACECHAT_LATENT_DEVICE``: a torch device (default ``cpu``; e.g. ``cuda``, ``cuda:1``, ``mps``).
 - ``FACECHAT_LATENT_DTYPE``: ``float32`` (default), ``float16`` or ``bfloat16``.
+- ``FACECHAT_LATENT_MAX_SECONDS``: a turn's sampling time budget (default 300).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from editor.errors import ConfigError
 MODEL_ENV = "FACECHAT_LATENT_MODEL"
 DEVICE_ENV = "FACECHAT_LATENT_DEVICE"
 DTYPE_ENV = "FACECHAT_LATENT_DTYPE"
+MAX_SECONDS_ENV = "FACECHAT_LATENT_MAX_SECONDS"
 #: The dtypes a pipeline may be loaded in.
 DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
 
@@ -42,9 +44,9 @@ class LatentConfig:
         model: the pipeline folder (None: not configured, the backend is absent).
         device: torch device the pipeline runs on ("cpu" unless asked).
         dtype: one of `DTYPES` (float32 unless asked: CPU and float32 by default, like diffusers).
-        seed: seed of the first sample of every edit (a turn is reproducible); retries use seed + 1, ...
-        tries: samples per edit, each with its own seed, before the edit counts as refused.
-        max_seconds: time budget of one edit's samples; no new sample starts once it is spent.
+        seed: seed of a turn's first sample (a turn is reproducible); its retries use seed + 1, ...
+        tries: samples per render the editor's identity gate asks for, each with the next seed.
+        max_seconds: a turn's time budget (`MAX_SECONDS_ENV`); no new sample starts once it is spent.
         identity_threshold: the backend's own same-person threshold (None: the identity scorer's
             calibrated one plus `editor.latent.backend.GENERATIVE_MARGIN`). -1.0 lets every sample pass
             the backend's check (tests); the editor's own identity gate still applies.
@@ -54,8 +56,8 @@ class LatentConfig:
     device: str = "cpu"
     dtype: str = "float32"
     seed: int = 0
-    tries: int = 2
-    max_seconds: float = 600.0
+    tries: int = 1
+    max_seconds: float = 300.0
     identity_threshold: float | None = None
 
     def __post_init__(self) -> None:
@@ -76,9 +78,17 @@ class LatentConfig:
         """The configuration `MODEL_ENV`, `DEVICE_ENV` and `DTYPE_ENV` describe, with ``overrides``."""
         env = os.environ if environ is None else environ
         model = env.get(MODEL_ENV, "").strip()
+        seconds = env.get(MAX_SECONDS_ENV, "").strip()
+        try:
+            budget = float(seconds) if seconds else cls.max_seconds
+        except ValueError:
+            raise ConfigError(
+                f"{MAX_SECONDS_ENV}={seconds!r} is not a number of seconds (e.g. 120)."
+            ) from None
         config = cls(
             model=Path(model).expanduser() if model else None,
             device=env.get(DEVICE_ENV, "").strip() or "cpu",
             dtype=env.get(DTYPE_ENV, "").strip().lower() or "float32",
+            max_seconds=budget,
         )
         return replace(config, **overrides) if overrides else config

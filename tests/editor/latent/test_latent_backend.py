@@ -48,16 +48,20 @@ def test_a_passing_sample_changes_only_the_region_and_reports_progress(
 def test_random_weights_are_refused_and_the_original_comes_back_with_a_sentence(
     inpaint_folder, analyzer, scorer, sample_rgb
 ):
-    registry = build_registry("latent", latent=LatentConfig(model=inpaint_folder, tries=1))
-    editor = Editor(analyzer=analyzer, scorer=scorer, registry=registry, gate_tries=2)
-    outcome = editor.render(sample_rgb, [GLASSES])
+    config = LatentConfig(model=inpaint_folder, max_seconds=0.0)  # one sample, then the budget is spent
+    editor = Editor(
+        analyzer=analyzer, scorer=scorer, registry=build_registry("latent", latent=config), gate_tries=2
+    )
+    samples: list[int] = []
+    with progress.reporting(lambda done, total, text: samples.append(done) if done == 0 else None):
+        outcome = editor.render(sample_rgb, [GLASSES])
     assert outcome.image is sample_rgb and outcome.applied == () and outcome.frames == ()
     assert outcome.identity is not None and not outcome.identity.same_person
     assert outcome.identity.threshold == pytest.approx(scorer.threshold + GENERATIVE_MARGIN)
     (note,) = outcome.notes
     assert "without changing who the person is" in note and "left unchanged" in note
-    assert outcome.timings["renders"] == 3  # full strength, then two lower strengths: bounded
     assert "identity score fell to" in note and "sface" in note
+    assert outcome.timings["renders"] == 3 and len(samples) == 1  # the gate's renders; the time budget
 
 
 @pytest.mark.slow
@@ -81,9 +85,12 @@ def test_the_fixed_seed_makes_a_turn_reproducible_and_retries_take_other_seeds(
     first = _passing(inpaint_folder, scorer).edit(sample_rgb, sample_face, [GLASSES])
     again = _passing(inpaint_folder, scorer).edit(sample_rgb, sample_face, [GLASSES])
     assert np.array_equal(first.image, again.image)
-    strict = LatentBackend(LatentConfig(model=inpaint_folder, identity_threshold=2.0, tries=3), scorer=scorer)
+    strict = LatentBackend(LatentConfig(model=inpaint_folder, identity_threshold=2.0, tries=2), scorer=scorer)
     refused = strict.edit(sample_rgb, sample_face, [GLASSES])
-    assert refused.diagnostics["samples"] == 3 and not refused.identity.same_person
+    assert refused.diagnostics["samples"] == 2 and not refused.identity.same_person
+    weaker = strict.edit(sample_rgb, sample_face, [GLASSES], scale=0.5)  # the gate's retry: the next seeds
+    assert weaker.diagnostics["samples"] == 2 and weaker.diagnostics["seed"] in (2.0, 3.0)
+    assert not np.array_equal(weaker.image, refused.image)
 
 
 def test_without_a_model_the_backend_is_absent_and_says_how_to_enable_it():
