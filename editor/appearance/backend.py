@@ -1,5 +1,5 @@
 """The appearance backend: region edits on CPU (lipstick, eye colour, tan, makeup, hair colour, glasses,
-age).
+age, beard).
 
 Each attribute is one effect module (a function ``apply(image, landmarks, strength, value)`` that
 returns an `Applied`); the backend applies the requests of a turn one after another on the photo it
@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from editor import vocabulary as vocab
-from editor.appearance import age, eyes, glasses, hair, lipstick, makeup, tan
+from editor.appearance import age, beard, eyes, glasses, hair, lipstick, makeup, tan
 from editor.appearance.colour import delta_e, weighted_mean
 from editor.appearance.effect import Applied, Refusal
 from editor.backends.base import BackendEdit
@@ -41,6 +41,7 @@ EFFECTS: MappingProxyType[str, Effect] = MappingProxyType(
         "makeup": makeup.apply,
         "glasses": glasses.apply,
         "age": age.apply,
+        "beard": beard.apply,
     }
 )
 

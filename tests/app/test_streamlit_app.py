@@ -148,7 +148,9 @@ def test_try_suggestions_send_a_message(app_with_sample):
 
 
 def test_a_request_it_cannot_do_says_what_it_can(app_with_sample):
-    at = chat(app_with_sample, "give him a beard")
+    at = app_with_sample
+    at.selectbox(key="backend").set_value("geometry").run()  # every attribute has a built-in backend
+    at = chat(at, "give him a beard")
     page = texts(at)
     assert "can't do 'beard'" in page and "I can change" in page and "happy" in page
     assert at.session_state["assistant"].conversation.edits == ()

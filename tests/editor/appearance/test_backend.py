@@ -13,7 +13,8 @@ from editor.images import to_lab
 from editor.requests import EditRequest
 
 CASES = [("lipstick", "red"), ("lipstick", "pink"), ("eye_color", "green"), ("eye_color", "blue"),
-         ("tan", None), ("makeup", None), ("glasses", None), ("age", None)]  # fmt: skip
+         ("tan", None), ("makeup", None), ("glasses", None), ("age", None),
+         ("beard", None)]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def test_is_a_backend_registered_after_the_expression_backend(backend):
     registry = default_registry()
     names = [b.name for b in registry.backends]
     assert names.index("geometry") < names.index("appearance")
-    for attribute in ("lipstick", "eye_color", "tan", "makeup", "glasses", "age"):
+    for attribute in ("lipstick", "eye_color", "tan", "makeup", "glasses", "age", "beard"):
         assert registry.route(attribute).name == "appearance"
     assert registry.route("happy").name == "geometry"
 
