@@ -683,6 +683,18 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         takes_value=True,
         examples=("change her hair color", "dye his hair", "give her red hair"),
     ),
+    # Latent-only: no built-in backend draws new hair, a local diffusers model can (editor/latent).
+    _attr(
+        "hair_style",
+        APPEARANCE,
+        "appearance",
+        "hairstyle",
+        "a different hairstyle or haircut (needs a latent model)",
+        "hairstyle|hair style|hairstyles|haircut|hair cut|hairdo|curly hair|curls|wavy hair|straight hair"
+        "|long hair|short hair|bob cut|pixie cut|ponytail|braids|braided hair|bangs|updo",
+        examples=("give her a new hairstyle", "change his haircut", "give her curly hair"),
+        noun="a new hairstyle",
+    ),
     _attr(
         "lipstick",
         APPEARANCE,

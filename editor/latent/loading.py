@@ -11,6 +11,7 @@ diffusers and transformers are imported here, on first load, never at facechat's
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
 import json
@@ -18,6 +19,7 @@ import logging
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -154,8 +156,10 @@ def load_pipeline(config: LatentConfig) -> LoadedPipeline:
     if importlib.util.find_spec("accelerate") is None:
         options["low_cpu_mem_usage"] = False  # the default wants accelerate, and warns without it
     try:
-        with warnings.catch_warnings():  # diffusers 0.42 renames torch_dtype (older ones know only it)
-            warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
+        with warnings.catch_warnings(), _quiet_loading():
+            warnings.filterwarnings(
+                "ignore", message=".*torch_dtype.*", category=FutureWarning
+            )  # renamed in 0.42
             pipeline = pipeline_class.from_pretrained(str(index.path), **options)
         pipeline = pipeline.to(config.device)
     except Exception as error:  # noqa: BLE001 - diffusers raises OSError, ValueError, EnvironmentError, ...
@@ -176,6 +180,24 @@ def load_pipeline(config: LatentConfig) -> LoadedPipeline:
         index.class_name, index.family, index.path, loaded.size, config.device, config.dtype, loaded.seconds,
     )  # fmt: skip
     return loaded
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No "Loading pipeline components" / "Loading weights" bars (the sampling bar stays)."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    restore = []
+    for module in (diffusers_logging, transformers_logging):
+        if module.is_progress_bar_enabled():
+            module.disable_progress_bar()
+            restore.append(module)
+    try:
+        yield
+    finally:
+        for module in restore:
+            module.enable_progress_bar()
 
 
 def native_size(pipeline: Any) -> int:
