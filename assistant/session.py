@@ -525,10 +525,19 @@ class Assistant:
 
     def _drop_unsupported(self, parsed: ParseResult) -> ParseResult:
         """Keep only the requests an installed backend can do; explain the others in the reply."""
-        unsupported = [r for r in parsed.requests if not self.editor.supports(r.attribute)]
+        applied = {r.attribute for r in self.conversation.edits}
+
+        def doable(request: EditRequest) -> bool:
+            # Taking off what an earlier turn added ("take off her glasses" after "add glasses") only
+            # drops that edit, even where no backend could remove the real thing.
+            return self.editor.can(request) or (
+                request.attribute in parsed.cancel and request.attribute in applied
+            )
+
+        unsupported = [r for r in parsed.requests if not doable(r)]
         if not unsupported:
             return parsed
-        kept = tuple(r for r in parsed.requests if self.editor.supports(r.attribute))
+        kept = tuple(r for r in parsed.requests if doable(r))
         explanation = self.editor.unsupported_note(unsupported[0])
         if len(unsupported) > 1:
             explanation = explanation.replace(

@@ -154,8 +154,16 @@ class Editor:
         """Whether an installed backend can edit ``attribute``."""
         return self.registry.route(attribute) is not None
 
+    def can(self, request: EditRequest) -> bool:
+        """Whether an installed backend takes ``request`` (supports its attribute and does not refuse
+        it: the appearance backend draws glasses but refuses to remove them)."""
+        return self.registry.route_request(request) is not None
+
     def unsupported_note(self, request: EditRequest) -> str:
         """Why ``request`` cannot be done here, and what can."""
+        refused = self.registry.refusal(request)
+        if refused is not None:
+            return refused
         can = [a.name for a in vocab.ATTRIBUTES if self.supports(a.name)]
         family = vocab.family(request.attribute)
         return (

@@ -45,6 +45,10 @@ EFFECTS: MappingProxyType[str, Effect] = MappingProxyType(
     }
 )
 
+#: Attribute -> why its negative direction is refused (what drawing cannot undo: glasses, beard, makeup).
+NEGATIVE_REFUSALS: MappingProxyType[str, str] = MappingProxyType(
+    {"glasses": glasses.REMOVAL, "beard": beard.SHAVING, "makeup": makeup.REMOVAL}
+)
 
 #: About this many region pixels are read to measure a region's mean colour.
 MEASURE_PIXELS = 20_000
@@ -67,6 +71,10 @@ class AppearanceBackend:
 
     def supports(self, attribute: str) -> bool:
         return attribute in self.effects
+
+    def refuses(self, request: EditRequest) -> str | None:
+        """The sentence declining ``request`` (removing glasses, a beard or makeup), or None."""
+        return NEGATIVE_REFUSALS.get(request.attribute) if request.strength < 0 else None
 
     def targets(self, request: EditRequest, face: Face) -> dict[str, float]:
         """Appearance edits move no blendshapes (measured by colour instead: see the diagnostics)."""

@@ -42,6 +42,11 @@ OPACITY = 0.8
 SHADOW = np.array([-9.0, -2.0, -5.0], np.float32)
 #: Random turn of each hair, degrees (standard deviation).
 JITTER = 18.0
+#: Why removing a beard is refused.
+SHAVING = (
+    "I can't shave a beard off: that needs repainting the skin under it, which only a generative "
+    "(latent) backend can do, and none is installed."
+)
 #: The seed of the hair pattern (the same request gives the same beard).
 SEED = 11
 
@@ -49,10 +54,7 @@ SEED = 11
 def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str | None) -> Applied:
     """Stubble (strength 1.0) up to a short beard (2.0) on (H, W, 3) uint8 RGB ``image``."""
     if strength < 0:
-        raise Refusal(
-            "I can't shave a beard off: that needs repainting the skin under it, which only a generative "
-            "(latent) backend can do, and none is installed."
-        )
+        raise Refusal(SHAVING)
     amount = float(np.clip(strength, 0.0, 2.0))
     region = beard_mask(landmarks, image.shape[:2])
     x0, y0, x1, y1 = region.box

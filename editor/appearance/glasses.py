@@ -66,6 +66,11 @@ STYLES: MappingProxyType[str, Style] = MappingProxyType(
     }
 )  # fmt: skip
 DEFAULT_STYLE = "default"
+#: Why removing glasses is refused.
+REMOVAL = (
+    "I can't remove glasses: that needs repainting the eyes and skin behind the frame, which only a "
+    "generative (latent) backend can do, and none is installed."
+)
 
 #: The lens plane's depth (canonical z; the eyes are at about 0, the nose bridge at -0.15).
 LENS_PLANE = -0.25
@@ -89,10 +94,7 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     strength up to 1.3); negative strength (removing glasses) is refused.
     """
     if strength < 0:
-        raise Refusal(
-            "I can't remove glasses: that needs repainting the eyes and skin behind the frame, which only a "
-            "generative (latent) backend can do, and none is installed."
-        )
+        raise Refusal(REMOVAL)
     name = value if value in STYLES else DEFAULT_STYLE
     notes = () if value in (None, *STYLES) else (f"I don't know {value!r} glasses, so I drew everyday ones.",)
     out, region = render(image, landmarks, STYLES[name], tint_amount=float(np.clip(strength, 0.3, 1.3)))

@@ -26,6 +26,11 @@ from editor.appearance.regions import (
 from editor.images import to_lab
 from editor.landmark_indices import face_mesh_indices
 
+#: Why removing makeup is refused.
+REMOVAL = (
+    "I can't remove makeup: I have no way to know the skin under it, and painting over it would "
+    "look fake. I can add blush, eyeliner, eyeshadow and mascara."
+)
 #: Product -> (CIELAB colour, opacity at strength 1.0).
 PRODUCTS: MappingProxyType[str, tuple[tuple[float, float, float], float]] = MappingProxyType(
     {
@@ -44,10 +49,7 @@ EVERYDAY: MappingProxyType[str, float] = MappingProxyType(
 def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str | None) -> Applied:
     """The everyday set at ``strength`` on (H, W, 3) uint8 RGB ``image`` (``value`` unused)."""
     if strength < 0:
-        raise Refusal(
-            "I can't remove makeup: I have no way to know the skin under it, and painting over it would "
-            "look fake. I can add blush, eyeliner, eyeshadow and mascara."
-        )
+        raise Refusal(REMOVAL)
     return apply_products(image, landmarks, {p: share * strength for p, share in EVERYDAY.items()})
 
 

@@ -64,3 +64,13 @@ class Backend(Protocol):
     def targets(self, request: EditRequest, face: Face) -> dict[str, float]:
         """Blendshapes the request should move, name -> expected sign (+1 rise, -1 fall)."""
         ...
+
+
+def refusal(backend: Backend, request: EditRequest) -> str | None:
+    """The sentence with which ``backend`` declines ``request`` although it supports its attribute
+    (e.g. removing glasses: the appearance backend draws glasses but cannot take them off), or None.
+
+    Backends may define ``refuses(request) -> str | None``; those that do not refuse nothing.
+    """
+    refuses = getattr(backend, "refuses", None)
+    return refuses(request) if refuses is not None else None

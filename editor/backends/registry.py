@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from editor import vocabulary as vocab
-from editor.backends.base import Backend
+from editor.backends.base import Backend, refusal
 from editor.errors import ConfigError
 from editor.requests import EditRequest
 
@@ -49,14 +49,28 @@ class BackendRegistry:
         """The backend for ``attribute``, or None when no installed backend supports it."""
         return next((b for b in self._backends if b.supports(attribute)), None)
 
+    def route_request(self, request: EditRequest) -> Backend | None:
+        """The first backend that supports ``request``'s attribute and does not refuse the request
+        (so "remove her glasses" passes over the appearance backend, which only draws them)."""
+        supporting = (b for b in self._backends if b.supports(request.attribute))
+        return next((b for b in supporting if not refusal(b, request)), None)
+
+    def refusal(self, request: EditRequest) -> str | None:
+        """Why no backend here takes ``request`` although one supports its attribute, or None."""
+        if self.route_request(request) is not None:
+            return None
+        supporting = (b for b in self._backends if b.supports(request.attribute))
+        return next((r for b in supporting if (r := refusal(b, request))), None)
+
     def group(
         self, requests: Sequence[EditRequest]
     ) -> tuple[list[tuple[Backend, list[EditRequest]]], list[EditRequest]]:
-        """Split requests into (backend, its requests) groups in backend order, plus the unsupported."""
+        """Split requests into (backend, its requests) groups in backend order, plus the unsupported
+        (no backend supports the attribute, or every one that does refuses the request)."""
         groups: dict[str, tuple[Backend, list[EditRequest]]] = {}
         unsupported: list[EditRequest] = []
         for request in requests:
-            backend = self.route(request.attribute)
+            backend = self.route_request(request)
             if backend is None:
                 unsupported.append(request)
             else:

@@ -141,3 +141,13 @@ def test_set_strength_re_renders_one_attribute_of_the_state(session):
     assert {r.attribute for r in turn.requests} == {"happy", "brow_raise"}
     with pytest.raises(Exception, match="no eyes closed edit"):
         session.set_strength("eyes_closed", 0.5)
+
+
+def test_glasses_go_on_come_off_again_and_real_ones_are_not_removed(session, sample_rgb):
+    refused = session.run("take off her glasses")
+    assert "can't remove glasses" in refused.reply and refused.requests == ()
+    assert np.array_equal(refused.image, sample_rgb)
+    on = session.run("add glasses")
+    assert [r.attribute for r in on.requests] == ["glasses"] and not np.array_equal(on.image, sample_rgb)
+    off = session.run("take her glasses off")
+    assert off.requests == () and np.array_equal(off.image, sample_rgb)

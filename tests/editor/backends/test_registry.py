@@ -46,3 +46,23 @@ def test_register_first_takes_precedence():
     registry = BackendRegistry([_Named("geometry", {"happy"})])
     registry.register(_Named("fvae", {"happy"}), first=True)
     assert registry.route("happy").name == "fvae"
+
+
+def test_a_backend_that_refuses_a_request_passes_it_on_or_explains_why():
+    class Drawer(_Named):
+        def refuses(self, request):
+            return "I can't remove glasses." if request.strength < 0 else None
+
+    drawer, painter = Drawer("appearance", {"glasses"}), _Named("latent", {"glasses"})
+    put_on, take_off = (
+        EditRequest(attribute="glasses", strength=0.7),
+        EditRequest(attribute="glasses", strength=-0.7),
+    )
+    assert BackendRegistry([drawer, painter]).route_request(put_on) is drawer
+    assert BackendRegistry([drawer, painter]).route_request(take_off) is painter
+    alone = BackendRegistry([drawer])
+    groups, unsupported = alone.group([put_on.model_copy(), take_off])
+    assert [r.strength for r in unsupported] == [-0.7] and alone.refusal(
+        take_off
+    ) == "I can't remove glasses."
+    assert alone.refusal(put_on) is None
