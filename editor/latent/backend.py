@@ -315,7 +315,7 @@ def run_pipeline(
     arguments = {
         "prompt": prompt.text,
         "image": Image.fromarray(crop),
-        "mask_image": Image.fromarray((mask * 255).astype(np.uint8), mode="L"),
+        "mask_image": Image.fromarray((mask * 255).astype(np.uint8)),  # (S, S) uint8: mode "L"
         "negative_prompt": prompt.negative or None,
         "height": size,
         "width": size,

@@ -30,9 +30,10 @@ DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
 
 #: What a person is told when a latent edit is asked for and no model is configured.
 ENABLE_HINT = (
-    f"Latent edits (hair style, glasses, age, beard and more) need a local diffusers pipeline: install "
-    f"`pip install 'facechat[latent]'` and set {MODEL_ENV}=/path/to/diffusers/folder (a Stable Diffusion "
-    "inpainting or InstructPix2Pix folder written by save_pretrained); nothing is downloaded."
+    "Latent edits (a new hairstyle, and what the built-in backends cannot do) need a local diffusers "
+    f"pipeline: install `pip install 'facechat[latent]'` and set {MODEL_ENV}=/path/to/diffusers/folder "
+    "(a Stable Diffusion inpainting or InstructPix2Pix folder written by save_pretrained); nothing is "
+    "downloaded."
 )
 
 

@@ -139,14 +139,22 @@ def load_pipeline(config: LatentConfig) -> LoadedPipeline:
     index = read_index(config.model)
     started = time.perf_counter()
     try:
-        import diffusers
         import torch
+        from transformers.utils import logging as transformers_logging
+
+        verbosity = transformers_logging.get_verbosity()
+        transformers_logging.set_verbosity_error()  # "CLIPImageProcessor requires torchvision": not used here
+        try:
+            import diffusers
+
+            pipeline_class = getattr(diffusers, index.class_name, None)
+        finally:
+            transformers_logging.set_verbosity(verbosity)
     except ImportError as error:
         raise LatentModelError(
             "The latent backend needs diffusers and transformers: `pip install 'facechat[latent]'` "
             f"({error})."
         ) from error
-    pipeline_class = getattr(diffusers, index.class_name, None)
     if pipeline_class is None:
         raise LatentModelError(
             f"{index.path}: this diffusers ({diffusers.__version__}) has no {index.class_name}; "
