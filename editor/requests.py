@@ -44,7 +44,10 @@ class EditRequest(BaseModel):
         le=vocab.STEPS_RANGE[1],
         description="Intermediate results (expression) or sampling steps (appearance).",
     )
-    value: str | None = Field(default=None, description="Colour for hair_color, lipstick, eye_color.")
+    value: str | None = Field(
+        default=None,
+        description="Colour for hair_color, lipstick, eye_color; style for glasses (round, ...).",
+    )
     expression: tuple[tuple[str, float], ...] | None = Field(
         default=None,
         description="Only for 'reference': the reference photo's measured expression as (ARKit blendshape, "
@@ -76,15 +79,25 @@ class EditRequest(BaseModel):
     def _known_colour(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        canonical = vocab.COLOURS.get(value.strip().lower())
+        word = value.strip().lower()
+        canonical = vocab.COLOURS.get(word) or (word if word in vocab.STYLE_VALUES else None)
         if canonical is None:
             raise ValueError(
-                f"Unknown colour {value!r}; use one of: {', '.join(sorted(vocab.COLOUR_VALUES))}."
+                f"Unknown colour {value!r}; use one of: {', '.join(sorted(vocab.COLOUR_VALUES))} "
+                f"(or a style: {', '.join(sorted(vocab.STYLE_VALUES))})."
             )
         return canonical
 
     @model_validator(mode="after")
     def _value_only_where_carried(self) -> EditRequest:
+        if self.value in vocab.STYLE_VALUES:
+            kinds = vocab.styles(self.attribute)
+            if self.value not in kinds.values():
+                raise ValueError(
+                    f"{self.value!r} is not a style of {self.attribute!r} "
+                    f"({', '.join(sorted(set(kinds.values()))) or 'it has no styles'})."
+                )
+            return self
         if self.value is not None and not vocab.takes_value(self.attribute):
             raise ValueError(
                 f"Attribute {self.attribute!r} takes no value (got {self.value!r}); only "

@@ -258,8 +258,25 @@ COLOURS: MappingProxyType[str, str] = MappingProxyType(
 COLOUR_MODIFIERS: frozenset[str] = frozenset(
     {"dark", "light", "bright", "deep", "pale", "pastel", "hot", "neon"}
 )
-#: The canonical colour values (what ``EditRequest.value`` may hold).
+#: The canonical colour values (what ``EditRequest.value`` may hold for colour attributes).
 COLOUR_VALUES: frozenset[str] = frozenset(COLOURS.values())
+#: Style words -> canonical style value, for attributes whose value is a kind rather than a colour
+#: ("round glasses"). A request without one gets the backend's everyday default.
+STYLES: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
+    {
+        "glasses": MappingProxyType(
+            {
+                "round": "round", "circular": "round", "lennon": "round", "wire-rimmed": "round",
+                "wire rimmed": "round", "square": "square", "rectangular": "square", "boxy": "square",
+                "thick-rimmed": "square", "thick rimmed": "square", "horn-rimmed": "square",
+                "horn rimmed": "square", "sunglasses": "sunglasses", "sun glasses": "sunglasses",
+                "shades": "sunglasses", "sunnies": "sunglasses", "tinted": "sunglasses",
+            }
+        )
+    }
+)  # fmt: skip
+#: Every canonical style value.
+STYLE_VALUES: frozenset[str] = frozenset(v for words in STYLES.values() for v in words.values())
 
 
 @dataclass(frozen=True)
@@ -655,8 +672,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "appearance",
         "glasses",
         "eyeglasses (negative: remove them)",
-        "glasses|eyeglasses|spectacles|specs|sunglasses|shades|reading glasses|monocle|eyewear"
-        "|bifocals|goggles",
+        "glasses|eyeglasses|spectacles|specs|sunglasses|sun glasses|sunnies|shades|reading glasses|monocle"
+        "|eyewear|bifocals|goggles",
         negative_label="without glasses",
         examples=("put glasses on her", "give him spectacles", "add a pair of glasses"),
     ),
@@ -748,7 +765,9 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "beard or facial hair (negative: clean-shaven)",
         "beard|bearded|beardy|stubble|stubbly|facial hair|goatee|mustache|moustache|mustached"
         "|moustached|sideburns|whiskers|five o'clock shadow|scruff|scruffy",
-        opposites="shave|shaved|shaven|clean shaven|clean-shaven|beardless|shaving",
+        opposites="shave * beard off|shave * stubble off|shave * beard|shave * stubble|shave off * beard"
+        "|shave|shaved|shaven|clean shaven|clean-shaven"
+        "|beardless|shaving",
         negative_label="less beard (shaved)",
         examples=("give him a beard", "add some stubble", "a bearded man"),
     ),
@@ -867,6 +886,11 @@ def default_steps(name: str) -> int:
 def takes_value(name: str) -> bool:
     """Whether attribute ``name`` carries a value (a colour)."""
     return attribute(name).takes_value
+
+
+def styles(name: str) -> MappingProxyType[str, str]:
+    """Style words -> canonical style of attribute ``name`` (empty for attributes without styles)."""
+    return STYLES.get(name, MappingProxyType({}))
 
 
 def band(name: str) -> Band:

@@ -5,10 +5,13 @@ mean CIELAB colour toward the requested colour: before, after, gain), leakage (p
 the region: must be 0), SFace identity of the edit against the calibrated threshold, and the time of
 one edit of the full photo (median of several runs). Hair: the mask's recall of the template hair
 band (between the .tem hairline and head outline) and its leak onto the template forehead (below the
-hairline). Writes a JSON report and, with --montage, a montage PNG to look at.
+hairline). Age: the ratio of fine-detail energy after / before in the places age puts wrinkles
+(`WRINKLE_POINTS`); glasses: whether both iris centres lie inside the drawn region (lenses over the
+eyes); beard: the mean lightness change in the beard region. Writes a JSON report and, with
+--montage, a montage PNG to look at.
 
     python -m eval.bench_appearance --data ../shared/data --out runs/appearance/bench.json \
-        --montage runs/appearance/montage.png
+        --montage runs/appearance/montage.png [--attributes glasses age beard]
 
 Data: Face Research Lab London Set (DeBruine & Jones 2017, CC BY 4.0) and the Canada set (DeBruine
 2016, CC BY 4.0). The London people are the held-out `test_ids` of editor/data/happy_calibration.json.
@@ -28,13 +31,19 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-#: (attribute, colour) pairs measured; None: no colour (tan, makeup).
+#: (attribute, value) pairs measured: a colour, a glasses style, or None (tan, makeup, age, beard).
 CASES: tuple[tuple[str, str | None], ...] = (
     ("lipstick", "red"), ("lipstick", "pink"), ("eye_color", "green"), ("eye_color", "blue"),
     ("hair_color", "blonde"), ("hair_color", "black"), ("hair_color", "red"), ("hair_color", "blue"),
-    ("tan", None), ("makeup", None),
+    ("tan", None), ("makeup", None), ("glasses", None), ("glasses", "round"), ("glasses", "sunglasses"),
+    ("age", None), ("beard", None),
 )  # fmt: skip
 STRENGTHS = (0.5, 1.0)
+#: Strengths measured besides `STRENGTHS`: younger for age, a short beard for beard.
+EXTRA_STRENGTHS = {"age": (-1.0,), "beard": (2.0,)}
+#: Where age puts wrinkles (landmarks; an eye corner is taken 0.12 interocular units outward): the
+#: nasolabial folds, the crow's feet, the forehead, the chin. Age's detail ratio is measured there.
+WRINKLE_POINTS = ((206, 0.0), (426, 0.0), (33, -0.12), (263, 0.12), (151, 0.0), (199, 0.0))
 #: .tem point indices (189-point Face Research Lab template), found by plotting them on the photos:
 #: the hairline from the subject's right temple over the forehead to the left temple (109, 134-144, 112),
 #: and the head outline under the hair from the right jaw over the crown to the left jaw (145-157).
@@ -79,8 +88,47 @@ def people(data: Path) -> list[tuple[str, Path, Path | None]]:
     return found
 
 
-def run(data: Path, *, limit: int | None = None, repeats: int = 3, montage: Path | None = None) -> dict:
-    """Measure every case on every person; returns the report dictionary."""
+def detail_energy(image: np.ndarray, landmarks: np.ndarray) -> float:
+    """Mean energy of fine detail (lightness minus its blur at 1/150 interocular) at `WRINKLE_POINTS`."""
+    from editor.images import to_lab
+
+    unit = float(np.linalg.norm(landmarks[468, :2] - landmarks[473, :2]))
+    across = (landmarks[473, :2] - landmarks[468, :2]) / unit
+    radius = max(3, int(0.08 * unit))
+    energies = []
+    for index, outward in WRINKLE_POINTS:
+        x, y = np.round(landmarks[index, :2] + outward * unit * across).astype(int)
+        patch = image[max(0, y - 2 * radius) : y + 2 * radius, max(0, x - 2 * radius) : x + 2 * radius]
+        lightness = to_lab(patch)[..., 0]
+        band = lightness - cv2.GaussianBlur(lightness, (0, 0), max(0.8, unit / 150))
+        energies.append(float((band[radius:-radius, radius:-radius] ** 2).mean()))
+    return float(np.mean(energies))
+
+
+def _specific(attribute: str, image: np.ndarray, edited: np.ndarray, landmarks: np.ndarray, region) -> dict:
+    """The attribute's own figure (see the module docstring)."""
+    if attribute == "age":
+        return {"detail_ratio": detail_energy(edited, landmarks) / max(detail_energy(image, landmarks), 1e-6)}
+    if attribute == "glasses":
+        irises = np.round(landmarks[[468, 473], :2]).astype(int)
+        return {"irises_in_region": bool(region[irises[:, 1], irises[:, 0]].all())}
+    if attribute == "beard":
+        from editor.images import to_lab
+
+        change = to_lab(edited[region][None])[..., 0].mean() - to_lab(image[region][None])[..., 0].mean()
+        return {"beard_delta_l": float(change)}
+    return {}
+
+
+def run(
+    data: Path,
+    *,
+    limit: int | None = None,
+    repeats: int = 3,
+    montage: Path | None = None,
+    attributes: tuple[str, ...] | None = None,
+) -> dict:
+    """Measure every case (of ``attributes``, default all) on every person; returns the report."""
     from editor.appearance import AppearanceBackend
     from editor.appearance.backend import EFFECTS
     from editor.appearance.hair import hair_mask
@@ -109,9 +157,9 @@ def run(data: Path, *, limit: int | None = None, repeats: int = 3, montage: Path
                 })  # fmt: skip
             row_tiles = [image]
             for attribute, colour in CASES:
-                if not backend.supports(attribute):
+                if not backend.supports(attribute) or (attributes and attribute not in attributes):
                     continue
-                for strength in STRENGTHS:
+                for strength in STRENGTHS + EXTRA_STRENGTHS.get(attribute, ()):
                     request = EditRequest(attribute=attribute, strength=strength, value=colour)
                     times = []
                     for _ in range(repeats):
@@ -132,6 +180,7 @@ def run(data: Path, *, limit: int | None = None, repeats: int = 3, montage: Path
                         "leak_pixels": int((moved & ~region).sum()), "identity": similarity,
                         "same_person": None if similarity is None else bool(similarity >= scorer.threshold),
                         "ms": statistics.median(times),
+                        **_specific(attribute, image, edit.image, face.landmarks, region),
                     })  # fmt: skip
                     if strength == 1.0:
                         row_tiles.append(edit.image)
@@ -181,6 +230,13 @@ def _summary(rows: list[dict], hair_rows: list[dict]) -> dict:
             "same_person": f"{sum(bool(r['same_person']) for r in group)}/{len(group)}",
             "ms_median": median("ms"), "ms_max": max(r["ms"] for r in group),
         }  # fmt: skip
+        for field in ("detail_ratio", "beard_delta_l"):
+            if any(field in r for r in group):
+                out[f"{attribute}/{colour}/{strength}"][f"{field}_median"] = median(field)
+        if any("irises_in_region" in r for r in group):
+            out[f"{attribute}/{colour}/{strength}"]["irises_in_region"] = (
+                f"{sum(bool(r['irises_in_region']) for r in group)}/{len(group)}"
+            )
     if hair_rows:
         out["hair_mask"] = {
             "people": len(hair_rows), "recall_median": statistics.median(r["recall"] for r in hair_rows),
@@ -200,9 +256,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--montage", type=Path, default=None, help="write a montage PNG here")
     parser.add_argument("--limit", type=int, default=None, help="only the first N people of each set")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per edit (the median is kept)")
+    parser.add_argument("--attributes", nargs="+", default=None, help="only these attributes")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    report = run(args.data, limit=args.limit, repeats=args.repeats, montage=args.montage)
+    report = run(args.data, limit=args.limit, repeats=args.repeats, montage=args.montage,
+                 attributes=tuple(args.attributes) if args.attributes else None)  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     logger.info("%s", json.dumps(report["summary"], indent=1))

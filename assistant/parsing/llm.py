@@ -51,7 +51,10 @@ class LLMRequest(BaseModel):
     attribute: str = Field(description="one of the vocabulary's attribute names")
     strength: float = Field(description="signed strength; 0.7 when no intensity word is given")
     steps: int | None = Field(default=None, description="null unless the message names a number of steps")
-    value: str | None = Field(default=None, description="hair_color/lipstick/eye_color colour, else null")
+    value: str | None = Field(
+        default=None,
+        description="hair_color/lipstick/eye_color colour, glasses style (round/square/sunglasses), or null",
+    )
 
 
 class LLMOutput(BaseModel):
@@ -95,7 +98,10 @@ def output_schema() -> dict[str, Any]:
     request = schema["$defs"]["LLMRequest"]["properties"]
     request["attribute"]["enum"] = list(vocab.ATTRIBUTE_NAMES)
     request["value"] = {
-        "anyOf": [{"type": "string", "enum": sorted(vocab.COLOUR_VALUES)}, {"type": "null"}],
+        "anyOf": [
+            {"type": "string", "enum": sorted(vocab.COLOUR_VALUES | vocab.STYLE_VALUES)},
+            {"type": "null"},
+        ],
         "default": None,
     }
     schema["title"] = "facechat_parse"

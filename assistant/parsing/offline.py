@@ -422,6 +422,8 @@ class OfflineParser:
             value = m.value
             if value is None and vocab.takes_value(m.attribute) and colour and not negated:
                 value = vocab.COLOURS[colour]
+            if value is None and not negated:
+                value = _style(clause, m.attribute)
             sign = m.sign * (-1.0 if negated else 1.0)
             factor = None
             comparative = bool(self._re["comparative"].search(clause[m.start : m.end]))
@@ -657,3 +659,11 @@ class OfflineParser:
 def default_parser() -> OfflineParser:
     """The process-wide offline parser (loaded once; about half a second cold)."""
     return OfflineParser()
+
+
+def _style(clause: str, attribute: str) -> str | None:
+    """The canonical style the clause names for ``attribute`` ("round glasses" -> "round"), or None."""
+    for word in sorted(vocab.styles(attribute), key=len, reverse=True):  # longest first
+        if re.search(r"\b" + re.escape(word) + r"\b", clause):
+            return vocab.styles(attribute)[word]
+    return None

@@ -46,6 +46,17 @@ def test_colour_values(parser):
     assert _requests(parser.parse("pink lipstick"))["lipstick"].value == "pink"
 
 
+def test_glasses_styles_years_and_stubble(parser):
+    assert _requests(parser.parse("add round glasses"))["glasses"].value == "round"
+    assert _requests(parser.parse("put sunglasses on her"))["glasses"].value == "sunglasses"
+    assert _requests(parser.parse("give him square glasses"))["glasses"].value == "square"
+    assert _requests(parser.parse("give her glasses"))["glasses"].value is None
+    assert _requests(parser.parse("make her look 20 years older"))["age"].strength == 1.0
+    assert _requests(parser.parse("give him stubble"))["beard"].strength > 0
+    for text in ("shave his beard", "shave his beard off", "make him clean shaven"):
+        assert _requests(parser.parse(text))["beard"].strength < 0, text
+
+
 def test_several_edits_and_global_subtle(parser):
     result = parser.parse("make her smile and raise her eyebrows, but keep it subtle")
     assert {r.attribute: r.strength for r in result.requests} == {"happy": 0.3, "brow_raise": 0.3}
