@@ -49,7 +49,7 @@ from editor.face import Face
 from editor.identity import IdentityResult, IdentityScorer
 from editor.latent import progress
 from editor.latent.config import ENABLE_HINT, LatentConfig
-from editor.latent.loading import LoadedPipeline, read_index, shared_pipeline
+from editor.latent.loading import LatentModelError, LoadedPipeline, read_index, shared_pipeline
 from editor.latent.masks import crop_mask, region_mask
 from editor.latent.paste import paste_region
 from editor.latent.prompts import INPAINT, Prompt, prompt_book
@@ -331,8 +331,14 @@ def run_pipeline(
     if loaded.family == INPAINT and "mask_image" not in arguments:
         raise ConfigError(f"{loaded.index.path}: {loaded.index.class_name} takes no mask_image.")
     progress.report(0, total, text)
-    with loaded.lock, torch.inference_mode():
-        output = pipeline(**arguments)
+    try:
+        with loaded.lock, torch.inference_mode():
+            output = pipeline(**arguments)
+    except Exception as error:  # noqa: BLE001 - a pipeline that loads but cannot sample: one sentence
+        raise LatentModelError(
+            f"The pipeline in {loaded.index.path} failed while sampling ({type(error).__name__}: {error}). "
+            "Check that its components belong together (e.g. the UNet's input channels fit the class)."
+        ) from error
     images = np.asarray(output.images)  # (1, S', S', 3) float in [0, 1]
     out = np.clip(np.round(images[0] * 255.0), 0, 255).astype(np.uint8)  # (S', S', 3)
     if out.shape[:2] != (size, size):  # some pipelines round the size to their own multiple

@@ -176,6 +176,7 @@ def load_pipeline(config: LatentConfig) -> LoadedPipeline:
             "every component folder holds complete weights (a truncated or missing file fails here)."
         ) from error
     pipeline.set_progress_bar_config(disable=None, leave=False, desc="latent edit")  # tqdm on a terminal
+    _bound_tokenizers(pipeline)
     loaded = LoadedPipeline(
         pipeline=pipeline,
         index=index,
@@ -206,6 +207,27 @@ def _quiet_loading() -> Iterator[None]:
     finally:
         for module in restore:
             module.enable_progress_bar()
+
+
+#: A tokenizer saved without ``model_max_length`` reloads with transformers' "very large" sentinel.
+UNBOUNDED_TOKENS = 100_000
+
+
+def _bound_tokenizers(pipeline: Any) -> None:
+    """Give a tokenizer saved without a length its text encoder's (the pipeline would fail to pad)."""
+    for name in ("tokenizer", "tokenizer_2", "tokenizer_3"):
+        tokenizer = getattr(pipeline, name, None)
+        encoder = getattr(pipeline, name.replace("tokenizer", "text_encoder"), None)
+        positions = getattr(getattr(encoder, "config", None), "max_position_embeddings", None)
+        if (
+            tokenizer is not None
+            and positions
+            and getattr(tokenizer, "model_max_length", 0) > UNBOUNDED_TOKENS
+        ):
+            logger.warning(
+                "%s has no model_max_length; using its text encoder's %d positions", name, positions
+            )
+            tokenizer.model_max_length = int(positions)
 
 
 def native_size(pipeline: Any) -> int:

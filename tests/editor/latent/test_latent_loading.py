@@ -76,3 +76,13 @@ def test_truncated_weights_give_one_error_naming_the_folder(inpaint_folder, tmp_
 def test_no_model_configured_says_how_to_configure_one():
     with pytest.raises(LatentModelError, match="FACECHAT_LATENT_MODEL"):
         load_pipeline(LatentConfig())
+
+
+def test_a_tokenizer_saved_without_a_length_gets_its_text_encoders(inpaint_folder, tmp_path):
+    folder = _copy(inpaint_folder, tmp_path, "unbounded")
+    config_file = folder / "tokenizer" / "tokenizer_config.json"
+    settings = json.loads(config_file.read_text())
+    settings.pop("model_max_length")
+    config_file.write_text(json.dumps(settings))
+    loaded = load_pipeline(LatentConfig(model=folder))
+    assert loaded.pipeline.tokenizer.model_max_length == 77
