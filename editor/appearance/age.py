@@ -32,7 +32,7 @@ from editor.appearance.regions import RegionMask, points
 from editor.completion import frame
 from editor.images import from_lab, to_lab
 from editor.landmark_indices import face_mesh_indices
-from editor.warp import warp_face
+from editor.warp import dense_backward_flow
 
 __all__ = ["AgePrototypes", "apply", "load_prototypes"]
 
@@ -83,8 +83,7 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     shape = image.shape[:2]
     warped, warp_alpha = image, None
     if np.abs(target - source).max() > MIN_MOTION:
-        result = warp_face(image, source, target)
-        warped, warp_alpha = result.image, result.mask
+        warped, warp_alpha = _warp(image, source, target)
     box = _face_box(target, shape)
     x0, y0, x1, y1 = box
     maps = _maps(prototypes, target, box)  # (h, w, 5)
@@ -134,6 +133,22 @@ def _maps(prototypes: AgePrototypes, landmarks: np.ndarray, box: tuple[int, int,
     full = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)  # (2h', 2w', 5)
     dx, dy = x0 - 2 * half[0], y0 - 2 * half[1]
     return np.ascontiguousarray(full[dy : dy + y1 - y0, dx : dx + x1 - x0])
+
+
+def _warp(image: np.ndarray, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(warped photo, (H, W) mask) of the project's landmark warp, resampled bicubically: the bilinear
+    resampling of `editor.warp.warp_face` softens pore-level detail by a quarter, which would undo the
+    texture the prototypes add."""
+    flow, mask = dense_backward_flow(source, target, image.shape[:2])  # (H, W, 2), (H, W)
+    rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    out = image.copy()
+    if not len(rows):
+        return out, mask
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
+    map_x = flow[y0:y1, x0:x1, 0] + np.arange(x0, x1, dtype=np.float32)[None, :]
+    map_y = flow[y0:y1, x0:x1, 1] + np.arange(y0, y1, dtype=np.float32)[:, None]
+    out[y0:y1, x0:x1] = cv2.remap(image, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return out, mask
 
 
 def _face_box(landmarks: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
