@@ -7,8 +7,8 @@ ones follow closely (little lag when the head turns or the mouth opens). Per coo
     alpha  = 1 / (1 + tau / dt),  tau = 1 / (2 pi cutoff)
     x_hat  = alpha * x + (1 - alpha) * x_hat_prev
 
-Speeds are in the units of the values per second; landmark tracks are filtered in inter-iris units of
-the face (`LandmarkSmoother`), so one setting suits any image size.
+Speeds are in the units of the values per second; landmark tracks are filtered in the head's own frame
+in inter-iris units (`LandmarkSmoother`), so one setting suits any image size and head motion.
 """
 
 from __future__ import annotations
@@ -62,21 +62,27 @@ class OneEuroFilter:
 
 
 class LandmarkSmoother:
-    """One-Euro smoothing of a face's (478, 3) landmarks, in units of its inter-iris distance.
+    """One-Euro smoothing of a face's (478, 3) landmarks in the head's own frame.
 
-    ``__call__(landmarks, t)`` returns smoothed landmarks in pixels; `reset` when the face is lost.
+    Each frame's landmarks are taken into the canonical face frame (the similarity fitted on rigid
+    points, `editor.geometry.motion.face_similarity`: head pose out, unit = inter-iris distance),
+    smoothed there, and put back with that frame's own pose. The head's motion is therefore followed
+    without lag (the edit stays on the face when the head moves) while the landmarks' wobble relative
+    to the head, where an edit's jitter comes from, is smoothed. ``__call__(landmarks, t)`` returns
+    pixels; `reset` when the face is lost.
     """
 
     def __init__(self, config: OneEuroConfig | None = None) -> None:
         self.filter = OneEuroFilter(config)
-        self._unit: float | None = None
 
     def reset(self) -> None:
         self.filter.reset()
-        self._unit = None
 
-    def __call__(self, landmarks: np.ndarray, t: float, unit: float) -> np.ndarray:
-        """(478, 3) pixels -> (478, 3) float64 smoothed pixels; ``unit``: the face's inter-iris distance."""
-        if self._unit is None:
-            self._unit = max(float(unit), 1e-6)  # fixed for the track: a changing unit would itself jitter
-        return self.filter(np.asarray(landmarks, np.float64) / self._unit, t) * self._unit
+    def __call__(self, landmarks: np.ndarray, t: float) -> np.ndarray:
+        """(478, 3) pixels at time ``t`` s -> (478, 3) float64 smoothed pixels."""
+        from editor.geometry.motion import face_similarity
+
+        points = np.asarray(landmarks, np.float64)
+        pose = face_similarity(points)
+        canonical = (points - pose.translation) @ pose.rotation / pose.scale  # (478, 3) head frame
+        return pose.apply(self.filter(canonical, t))

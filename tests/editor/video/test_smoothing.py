@@ -37,11 +37,20 @@ def test_a_reset_or_a_time_going_back_restarts_the_track():
     assert np.allclose(smooth(np.full(2, 5.0), 1.0), 5.0)
 
 
-def test_landmark_smoother_works_in_face_units():
-    small, large = LandmarkSmoother(), LandmarkSmoother()
+def test_landmark_smoother_follows_the_head_and_smooths_the_wobble():
+    from editor.geometry.basis import load_basis
+    from editor.geometry.motion import Similarity
+
+    neutral = load_basis().neutral.astype(np.float64)  # (478, 3) canonical
     rng = np.random.default_rng(2)
-    base = rng.uniform(0, 100, (478, 3))
-    noise = rng.normal(0, 0.5, (30, 478, 3))
-    a = [small(base + n, i / 25, unit=50.0) for i, n in enumerate(noise)]
-    b = [large(2 * (base + n), i / 25, unit=100.0) for i, n in enumerate(noise)]
-    assert np.allclose(2 * np.array(a), np.array(b))  # the same face at twice the size: the same smoothing
+    smoother, errors_raw, errors_smooth = LandmarkSmoother(), [], []
+    for i in range(40):
+        t = i / 25
+        pose = Similarity(100 + 20 * t, np.eye(3), np.array([300 + 200 * t, 200.0, 0.0]))  # moves fast
+        truth = pose.apply(neutral)
+        noisy = pose.apply(neutral + rng.normal(0, 0.01, neutral.shape))
+        smoothed = smoother(noisy, t)
+        if i > 10:
+            errors_raw.append(np.abs(noisy - truth).mean())
+            errors_smooth.append(np.abs(smoothed - truth).mean())
+    assert np.mean(errors_smooth) < 0.6 * np.mean(errors_raw)  # no lag behind the moving head
