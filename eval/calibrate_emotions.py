@@ -33,6 +33,7 @@ import json
 import logging
 import math
 import sys
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -64,11 +65,11 @@ def calibration_people(data: Path, count: int) -> list[str]:
     return people[::step][:count]
 
 
-def sweep(data: Path, people: list[str], emotions: list[str]) -> dict:
-    """Per emotion and intensity: p(target), top labels and identity on each person."""
+def sweep(data: Path, people: list[str], emotions: list[str], grid: Sequence[float] = GRID) -> dict:
+    """Per emotion and intensity (``grid``): p(target), top labels and identity on each person."""
     analyzer, scorer, classifier = FaceAnalyzer(), IdentityScorer(), shared_classifier()
     backend = GeometryBackend()
-    rows: dict[str, dict[float, list[dict]]] = {e: {g: [] for g in GRID} for e in emotions}
+    rows: dict[str, dict[float, list[dict]]] = {e: {g: [] for g in grid} for e in emotions}
     real: list[dict] = []
     for person in tqdm(people, desc="calibration people", unit="person"):
         image = load_image(data / "neutral" / f"{person}.jpg")
@@ -88,14 +89,14 @@ def sweep(data: Path, people: list[str], emotions: list[str]) -> dict:
                 }
             )
         for emotion in emotions:
-            for grid in GRID:
+            for level in grid:
                 request = EditRequest(attribute=emotion, strength=1.0)
-                edited = _edit_at(backend, image, face, request, grid)
+                edited = _edit_at(backend, image, face, request, level)
                 after = analyzer.analyze(edited)
                 edited_face = after[0] if after else face
                 scores = classifier.classify_box(edited, edited_face.box)
                 target = EMOTION_CLASSES[emotion]
-                rows[emotion][grid].append(
+                rows[emotion][level].append(
                     {
                         "p": scores[target],
                         "read": scores.label == target,
@@ -147,7 +148,9 @@ def choose(emotion: str, table: dict[float, list[dict]], real: list[dict]) -> di
         def meets(s: dict) -> bool:
             return s["read"] >= TARGET_READ[emotion]
 
-    allowed = [g for g in GRID if g <= MAX_INTENSITY and summary[g]["identity_median"] >= min_identity]
+    allowed = [
+        g for g in sorted(summary) if g <= MAX_INTENSITY and summary[g]["identity_median"] >= min_identity
+    ]
     # Met at this intensity and at the next one up (or this is the last allowed): one lucky grid point
     # on a noisy read rate is not enough (it would be optimistic on held-out people).
     met = [
@@ -162,7 +165,7 @@ def choose(emotion: str, table: dict[float, list[dict]], real: list[dict]) -> di
         chosen = next(g for g in allowed if summary[g]["read"] >= 0.9 * best)
         how = "target not reached: smallest intensity within 90% of the best read rate"
     else:
-        chosen, how = min(GRID), "identity below the floor at every intensity: the smallest"
+        chosen, how = min(summary), "identity below the floor at every intensity: the smallest"
     return {"intensity": chosen, "how": how, "min_identity": min_identity, "sweep": summary}
 
 
@@ -175,12 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emotions", nargs="+", default=list(EMOTION_CLASSES))
     parser.add_argument("--out", type=Path, default=Path("runs/calibrate_emotions.json"))
     parser.add_argument(
+        "--grid", type=float, nargs="+", default=list(GRID), help="intensities to sweep (default: all)"
+    )
+    parser.add_argument(
         "--write-package", action="store_true", help="write editor/data/emotion_calibration.json"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     people = calibration_people(args.data, args.people)
-    result = sweep(args.data, people, args.emotions)
+    result = sweep(args.data, people, args.emotions, sorted(args.grid))
     real = result["real_smiles"]
     chosen = {e: choose(e, result["rows"][e], real) for e in args.emotions}
     report = {
@@ -204,24 +210,44 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(report, indent=2))
     if args.write_package:
         path = Path(str(resources.files("editor") / "data" / prototypes.EMOTION_CALIBRATION_FILE))
-        path.write_text(json.dumps(report, indent=2) + "\n")
+        path.write_text(json.dumps(merged_with_shipped(report, path), indent=2) + "\n")
     sys.stdout.write(_table(report) + "\n")
     return 0
+
+
+def merged_with_shipped(report: dict, path: Path) -> dict:
+    """``report`` with the emotions it did not sweep kept from the calibration at ``path`` (when the
+    people are the same), so recalibrating one emotion does not drop the others."""
+    if not path.exists():
+        return report
+    shipped = json.loads(path.read_text())
+    if shipped.get("people") != report["people"]:
+        return report
+    kept = {e: v for e, v in shipped["emotions"].items() if e not in report["emotions"]}
+    order = list(shipped["emotions"]) + [e for e in report["emotions"] if e not in shipped["emotions"]]
+    emotions = {**kept, **report["emotions"]}
+    return report | {
+        "real_smiles": report["real_smiles"]
+        if report["real_smiles"]["read"] is not None
+        else shipped["real_smiles"],
+        "intensities": {e: emotions[e]["intensity"] for e in order},
+        "emotions": {e: emotions[e] for e in order},
+    }
 
 
 def _table(report: dict) -> str:
     lines = [
         f"calibration on {len(report['people'])} London calibration people; real smiles read happy "
         f"{report['real_smiles']['read']:.0%}, median p(happy) {report['real_smiles']['p_happy_median']:.3f}",
-        "| emotion | " + " | ".join(f"x{g}" for g in GRID) + " | chosen |",
-        "|---|" + "---|" * (len(GRID) + 1),
+        "| emotion | sweep: read, median p, median identity at each intensity | chosen |",
+        "|---|---|---|",
     ]
     for emotion, info in report["emotions"].items():
         cells = [
-            f"{s['read']:.0%} p{s['p_median']:.2f} id{s['identity_median']:.2f}"
-            for s in info["sweep"].values()
+            f"x{g}: {s['read']:.0%} p{s['p_median']:.2f} id{s['identity_median']:.2f}"
+            for g, s in info["sweep"].items()
         ]
-        lines.append(f"| {emotion} | " + " | ".join(cells) + f" | {info['intensity']} ({info['how']}) |")
+        lines.append(f"| {emotion} | " + "; ".join(cells) + f" | {info['intensity']} ({info['how']}) |")
     return "\n".join(lines)
 
 

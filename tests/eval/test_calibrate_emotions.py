@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from eval.calibrate_emotions import GRID, choose
+import json
+
+from eval.calibrate_emotions import GRID, choose, merged_with_shipped
 
 
-def sweep(reads: list[float], identities: list[float] | None = None, p: float = 0.3) -> dict:
-    identities = identities or [0.95] * len(GRID)
+def sweep(reads: list[float], identities: list[float] | None = None, p: float = 0.3, grid=GRID) -> dict:
+    identities = identities or [0.95] * len(grid)
     return {
         g: [{"read": i < round(10 * r), "p": p, "rose": True, "identity": ident} for i in range(10)]
-        for g, r, ident in zip(GRID, reads, identities, strict=True)
+        for g, r, ident in zip(grid, reads, identities, strict=True)
     }
 
 
@@ -47,3 +49,31 @@ def test_happy_must_match_the_real_smiles_read_rate_and_probability():
 def test_disgust_keeps_its_facs_intensity():
     chosen = choose("disgusted", sweep([0.0] * len(GRID)), real=[])
     assert chosen["intensity"] == 1.0 and "cannot read disgust" in chosen["how"]
+
+
+def test_a_finer_grid_of_its_own_is_swept_and_chosen_from():
+    grid = (1.0, 1.25, 1.375, 1.5, 1.75)
+    identities = [0.9, 0.87, 0.86, 0.855, 0.84]  # x1.75 falls below the floor
+    chosen = choose("angry", sweep([0.3, 0.4, 0.5, 0.6, 0.7], identities, grid=grid), real=[])
+    assert chosen["intensity"] == 1.375 and set(chosen["sweep"]) == set(grid)
+
+
+def _report(people, emotions):
+    return {
+        "people": people,
+        "real_smiles": {"read": None, "p_happy_median": None, "identity_median": None},
+        "intensities": {e: i for e, i in emotions.items()},
+        "emotions": {e: {"intensity": i, "how": "test", "sweep": {}} for e, i in emotions.items()},
+    }
+
+
+def test_recalibrating_one_emotion_keeps_the_others_of_the_shipped_file(tmp_path):
+    shipped = _report(["001", "002"], {"happy": 1.5, "angry": 1.25, "sad": 1.75})
+    shipped["real_smiles"] = {"read": 0.4, "p_happy_median": 0.3, "identity_median": 0.94}
+    path = tmp_path / "emotion_calibration.json"
+    path.write_text(json.dumps(shipped))
+    merged = merged_with_shipped(_report(["001", "002"], {"angry": 1.375}), path)
+    assert merged["intensities"] == {"happy": 1.5, "angry": 1.375, "sad": 1.75}  # the file's order kept
+    assert merged["real_smiles"]["read"] == 0.4  # angry alone measures no smiles: the shipped ones stay
+    other_people = merged_with_shipped(_report(["003"], {"angry": 1.375}), path)
+    assert other_people["intensities"] == {"angry": 1.375}  # a different calibration set merges nothing
