@@ -944,6 +944,8 @@ def describe(name: str, strength: float, value: str | None = None) -> str:
     """A short phrase for replies: ``describe("disgusted", 0.3)`` -> ``"slightly disgusted"``."""
     item = attribute(name)
     label = f"{value} {item.label}" if value else item.label
+    if value and item.label in value:
+        label = value  # "sunglasses", not "sunglasses glasses"
     adverb = {
         "subtle": "slightly",
         "moderate": "a bit",
@@ -952,8 +954,10 @@ def describe(name: str, strength: float, value: str | None = None) -> str:
         "extreme": "extremely",
     }
     word = adverb.get(band_of(strength), "")
+    comparative = {"strong": "much", "extreme": "far"}.get(band_of(strength), word)
     if strength < 0:
         negative = item.negative_label or f"less {label}"
-        word = {"strong": "much", "extreme": "far"}.get(band_of(strength), word)
-        return f"{word} {negative}".strip()
+        return f"{comparative} {negative}".strip()
+    if name == YEARS_ATTRIBUTE:
+        return f"{comparative} {label}".strip()  # "much older", not "very older"
     return f"{word} {label}".strip()

@@ -74,6 +74,11 @@ def test_describe():
     assert vocab.describe("disgusted", 0.3) == "slightly disgusted"
     assert vocab.describe("age", -0.7) == "younger"
     assert vocab.describe("hair_color", 0.7, "red") == "red hair colour"
+    assert (
+        vocab.describe("age", 1.0) == "much older"
+        and vocab.describe("glasses", 0.7, "round") == "round glasses"
+    )
+    assert vocab.describe("glasses", 0.7, "sunglasses") == "sunglasses"
 
 
 def test_rescale_factors_strengthen_and_weaken():
