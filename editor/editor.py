@@ -161,15 +161,16 @@ class Editor:
 
     def unsupported_note(self, request: EditRequest) -> str:
         """Why ``request`` cannot be done here, and what can."""
+        missing = f" {self.registry.missing}" if self.registry.missing else ""  # how to enable latent edits
         refused = self.registry.refusal(request)
         if refused is not None:
-            return refused
+            return refused + missing
         can = [a.name for a in vocab.ATTRIBUTES if self.supports(a.name)]
         family = vocab.family(request.attribute)
         return (
             f"I can't do '{vocab.describe(request.attribute, request.strength, request.value)}' yet: "
             f"{family} edits need a backend this build does not have. I can change: {', '.join(can)}."
-            + (f" {self.registry.missing}" if self.registry.missing else "")
+            + missing
         )
 
     def analyze(self, image: np.ndarray, face_index: int | None = None) -> Face:

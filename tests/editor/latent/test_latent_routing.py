@@ -67,3 +67,22 @@ def test_the_editor_says_how_to_enable_latent_edits(analyzer):
     editor = Editor(analyzer=analyzer, registry=build_registry("latent", latent=LatentConfig()))
     note = editor.unsupported_note(EditRequest(attribute="glasses", strength=0.7))
     assert note.startswith("I can't do") and f"{MODEL_ENV}=/path/to/diffusers/folder" in note
+
+
+def test_removals_a_built_in_backend_refuses_go_to_the_latent_backend(inpaint_folder):
+    registry = build_registry("auto", latent=LatentConfig(model=inpaint_folder))
+    built_in = build_registry("auto", latent=LatentConfig())
+    for attribute in ("glasses", "beard"):
+        remove = EditRequest(attribute=attribute, strength=-0.7)
+        if built_in.route_request(remove) is None:  # the built-in backend draws it but cannot take it off
+            assert registry.route_request(remove).name == "latent", attribute
+        else:
+            assert registry.route_request(remove).name != "latent", attribute
+
+
+def test_a_refused_removal_says_how_to_enable_latent_edits(analyzer):
+    editor = Editor(analyzer=analyzer, registry=build_registry("auto", latent=LatentConfig()))
+    remove = EditRequest(attribute="glasses", strength=-0.7)
+    if editor.registry.refusal(remove) is None:
+        pytest.skip("a built-in backend takes glasses off")
+    assert editor.unsupported_note(remove).endswith(ENABLE_HINT)
