@@ -76,7 +76,9 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     hair_lab = np.empty_like(lab)
     hair_lab[..., 0] = np.maximum(hair[0] + lift, 2.0) * relative
     hair_lab[..., 1:] = hair[1:]
-    weight = (coverage * alpha * OPACITY * min(1.0, 0.6 + 0.4 * amount))[..., None]
+    # A hair narrower than a pixel (a small face) covers only part of the pixel it is drawn in.
+    fine = float(np.clip(WIDTH * unit, 0.35, 1.0))
+    weight = (coverage * alpha * OPACITY * fine * min(1.0, 0.6 + 0.4 * amount))[..., None]
     mixed = lab * (1.0 - weight) + hair_lab * weight
     rgb = crop * (1.0 - alpha[..., None]) + np.clip(from_lab(mixed), 0, 255) * alpha[..., None]
     return Applied(paste_rgb(image, region, rgb), region, "beard")
