@@ -52,6 +52,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where Z enters the decoder (CPU size: every level; the paper: the bottom)",
     )
     parser.add_argument(
+        "--encoder-input",
+        choices=("target", "pair", "pair_difference"),
+        default=None,
+        help="what the encoder reads (the paper: target; CPU size: pair_difference)",
+    )
+    parser.add_argument(
+        "--expression-supervision",
+        type=float,
+        default=None,
+        help="weight of the training-only read-out of the synthetic pairs' blendshape change from Z",
+    )
+    parser.add_argument(
+        "--kl-warmup-steps", type=int, default=None, help="steps over which the KL weight ramps up (0: none)"
+    )
+    parser.add_argument(
         "--state",
         type=Path,
         default=None,
@@ -83,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         "decoder_output": "rgb" if args.pixel_vae else None,
         "flow_supervision": args.flow_supervision,
         "latent_injection": args.latent_injection,
+        "encoder_input": args.encoder_input,
     }
     model = replace(model, **{k: v for k, v in model_changes.items() if v is not None})
     train_changes = {
@@ -96,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         "real_repeats": args.real_repeats,
         "threads": args.threads,
         "real_weight": args.real_weight,
+        "expression_supervision": args.expression_supervision,
+        "kl_warmup_steps": args.kl_warmup_steps,
     }
     config = replace(TrainConfig(), **{k: v for k, v in train_changes.items() if v is not None})
     if (args.resume or args.finish_only) and args.state is None:

@@ -301,23 +301,29 @@ class FlowEditor:
         steps: int = 7,
         side: int = 512,
     ) -> list[np.ndarray]:
-        """Algorithm 2: K + 1 frames (side x side aligned crops) from photo A (i = 0) to photo B (i = K).
+        """Algorithm 2: K + 1 frames (side x side crops) from photo A (i = 0) to photo B (i = K).
 
-        Both photos are aligned to the same template, warped by their flows toward Z_i (upsampled from the
-        model's crop to ``side`` x ``side``), and blended by their confidence masks.
+        A is aligned to the editing template; B is put into A's frame by the similarity on the rigid
+        landmarks (`editor.fvae.real_pairs.register_pair`, the framing of the real training pairs), so
+        what changes between the frames is the expression, not the framing. Both are warped by their flows
+        toward Z_i (upsampled from the model's crop to ``side`` x ``side``) and blended by their
+        confidence masks.
         """
-        crop_a, crop_b = self.align(image_a, face_a), self.align(image_b, face_b)
-        big_a = align_face(image_a, face_a.points5, side).image.astype(np.float32)
-        big_b = align_face(image_b, face_b.points5, side).image.astype(np.float32)
-        z_a, z_b = self.latent(crop_a.image), self.latent(crop_b.image)
+        from editor.fvae.real_pairs import register_pair
+
+        small = register_pair(image_a, face_a, image_b, face_b, self.size)  # the model's crops
+        big = register_pair(image_a, face_a, image_b, face_b, side)
+        crop_a, crop_b = small.neutral, small.smiling
+        big_a, big_b = big.neutral.astype(np.float32), big.smiling.astype(np.float32)
+        z_a, z_b = self.latent(crop_a), self.latent(crop_b)
         if self.model.config.encoder_input != "target":  # each branch walks from its own photo to the other
-            z_ab, z_ba = self.latent(crop_a.image, crop_b.image), self.latent(crop_b.image, crop_a.image)
+            z_ab, z_ba = self.latent(crop_a, crop_b), self.latent(crop_b, crop_a)
             latents_a = [z_a + (z_ab - z_a) * (i / steps) for i in range(steps + 1)]
             latents_b = [z_ba + (z_b - z_ba) * (i / steps) for i in range(steps + 1)]
         else:
             latents_a = latents_b = [z_a + (z_b - z_a) * (i / steps) for i in range(steps + 1)]
-        flows_a, masks_a = self.flows(crop_a.image, latents_a, confidence=True)
-        flows_b, masks_b = self.flows(crop_b.image, latents_b, confidence=True)
+        flows_a, masks_a = self.flows(crop_a, latents_a, confidence=True)
+        flows_b, masks_b = self.flows(crop_b, latents_b, confidence=True)
         frames = []
         for i in range(steps + 1):
             t = i / steps

@@ -53,6 +53,8 @@ class TrainConfig:
     real_repeats: int = 4  # real pairs are seen this many times per epoch (they are few, and the target)
     real_weight: float = 1.0  # weight of the real pairs' reconstruction term (their flow term is not scaled)
     expression_supervision: float = 0.0  # weight of the `ExpressionHead` term (0: the paper's latent)
+    kl_warmup_steps: int = 0  # the KL weight ramps up linearly over this many steps (0: full from the
+    #   start, the paper); without it the posterior collapsed to the prior before the decoder used Z
     mask_epochs: int = 3  # epochs of the confidence network
     mask_minutes: float = 4.0  # wall-clock budget of the confidence stage
     threads: int = 1  # torch CPU threads: on shared, busy cores one thread beats two (no stalls at barriers)
@@ -293,8 +295,16 @@ def train(
                 fs, ft, ff = hflip(source[flip], target[flip], flow[flip])
                 source[flip], target[flip], flow[flip] = fs, ft, ff
             weight = torch.where(real[index], config.real_weight, 1.0)  # (B,)
+            done = (epoch - 1) * steps + step  # steps so far (epochs are of one size)
+            warm = min(1.0, done / config.kl_warmup_steps) if config.kl_warmup_steps else 1.0
             terms, out = model.losses(
-                source, target, flow, train_set.has_flow[index], weight=weight, return_output=True
+                source,
+                target,
+                flow,
+                train_set.has_flow[index],
+                weight=weight,
+                kl_scale=warm,
+                return_output=True,
             )
             if config.expression_supervision > 0:
                 change = train_set.expression[index]  # (B, 52)
