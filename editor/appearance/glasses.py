@@ -160,6 +160,8 @@ def _draw(
             for a in (-1, 1) for b in (-1, 1)
         ]  # fmt: skip
         window = _window(xs, ys, pose.project(np.array(corners))[:, :2], 2.0)
+        if xs[window].shape[0] < 2 or xs[window].shape[1] < 2:
+            continue  # this lens lies outside the photo
         wx, wy = xs[window] - offset[0], ys[window] - offset[1]
         cx = inverse[0, 0] * wx + inverse[0, 1] * wy  # (h', w') canonical plane x
         cy = inverse[1, 0] * wx + inverse[1, 1] * wy

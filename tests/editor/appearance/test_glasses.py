@@ -117,3 +117,13 @@ def test_removing_glasses_is_refused_with_a_sentence():
     image, landmarks = turned_face(0.0)
     with pytest.raises(Refusal, match="can't remove glasses"):
         glasses.apply(image, landmarks, -1.0, None)
+
+
+@pytest.mark.parametrize("shift", [(-260.0, 0.0), (330.0, 0.0), (0.0, -300.0)])
+def test_a_face_partly_outside_the_photo_gets_what_is_inside(shift):
+    image, landmarks = turned_face(0.0)
+    moved_landmarks = landmarks.copy()
+    moved_landmarks[:, :2] += shift
+    applied = glasses.apply(image, moved_landmarks, 1.0, "sunglasses")
+    moved = (applied.image != image).any(axis=-1)
+    assert not (moved & (applied.region.full() == 0)).any()
