@@ -116,7 +116,10 @@ def _one_turn(args: argparse.Namespace) -> tuple[Turn, np.ndarray | None]:
     The session, and with it the full-resolution original, is let go before anything is encoded: at
     12000x12000 the original, the edit and the encoder's copy would not fit in 1.5 GB together.
     """
-    session = Assistant(args.image, face_index=args.face, backend=getattr(args, "backend", None))
+    shows_steps = bool(args.gif or args.mp4 or args.frames)
+    session = Assistant(
+        args.image, face_index=args.face, backend=getattr(args, "backend", None), previews=shows_steps
+    )
     if session.image_note:
         note(session.image_note)
     reference = {"reference": args.reference, "reference_face": args.reference_face} if args.reference else {}

@@ -113,6 +113,8 @@ class Assistant:
         backend: which editing backend(s) to use when no ``editor`` is given, one of
             `editor.backends.registry.BACKEND_CHOICES` (default "auto": the built-in ones, and the latent
             one for what only it can do when ``FACECHAT_LATENT_MODEL`` names a model).
+        previews: render each turn's intermediate steps (``Turn.frames``); a one-shot edit that shows no
+            steps passes False and saves their rendering.
     """
 
     def __init__(
@@ -123,10 +125,12 @@ class Assistant:
         editor=None,
         parser=None,
         backend: str | None = None,
+        previews: bool = True,
     ) -> None:
         if editor is not None and backend is not None:
             raise ValueError("Pass an editor or a backend choice, not both (the editor has its backends).")
         self._backend = backend or "auto"
+        self.previews = previews
         self._editor = editor
         self._parser = parser
         self._lock = threading.RLock()
@@ -503,7 +507,8 @@ class Assistant:
     # ------------------------------------------------------------------ internals
 
     def _render(self, edits):
-        return self.editor.render(self.original, list(edits), face_index=self.face_index)
+        steps = None if self.previews else 0  # None: each request's own number of steps
+        return self.editor.render(self.original, list(edits), face_index=self.face_index, steps=steps)
 
     def _compose(self, text, parsed, outcome, render, notes, reply, timings) -> Turn:
         if render is None:

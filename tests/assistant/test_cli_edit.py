@@ -27,6 +27,26 @@ def test_edit_writes_the_photo_the_steps_and_json(tmp_path, capsys):
         assert animation.n_frames >= 2
 
 
+def test_an_edit_that_shows_no_steps_renders_none_and_gives_the_same_photo(tmp_path, capsys):
+    with_steps, without = tmp_path / "with.png", tmp_path / "without.png"
+    main(
+        [
+            "edit",
+            "sample",
+            "make her smile",
+            "-o",
+            str(with_steps),
+            "--gif",
+            str(tmp_path / "s.gif"),
+            "--json",
+        ]
+    )
+    assert json.loads(capsys.readouterr().out)["frames"] >= 1
+    main(["edit", "sample", "make her smile", "-o", str(without), "--json"])
+    assert json.loads(capsys.readouterr().out)["frames"] == 0  # no --gif, --mp4 or --frames: no previews
+    assert np.array_equal(load_image(with_steps), load_image(without))
+
+
 def test_edit_that_cannot_be_done_exits_1_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out.png"
     # Every attribute has a built-in backend; with the expressions-only backend a beard has none.
