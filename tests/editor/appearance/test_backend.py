@@ -143,3 +143,15 @@ def test_hair_mask_finds_a_dark_cap_above_the_forehead_and_not_the_face(syntheti
     assert edit.diagnostics["hair_color.delta_e_gain"] > 10
     moved = (edit.image != image).any(axis=-1)
     assert not (moved & (mask == 0)).any()
+
+
+def test_age_glasses_and_beard_compose_in_one_turn(backend, synthetic):
+    image, face = synthetic
+    requests = [EditRequest(attribute="age", strength=1.0), EditRequest(attribute="beard", strength=1.0),
+                EditRequest(attribute="glasses", strength=1.0, value="round")]  # fmt: skip
+    edit = backend.edit(image, face, requests)
+    assert all(edit.diagnostics[f"{name}.pixels"] > 0 for name in ("age", "beard", "glasses"))
+    alone = backend.edit(image, face, requests[2:]).image
+    glasses_only = (alone != image).any(axis=-1)
+    # The glasses are drawn last, over the aged face: where they cover, the result is theirs.
+    assert (edit.image != image).any(axis=-1).sum() > glasses_only.sum()
