@@ -297,7 +297,7 @@ def train(
             weight = torch.where(real[index], config.real_weight, 1.0)  # (B,)
             done = (epoch - 1) * steps + step  # steps so far (epochs are of one size)
             warm = min(1.0, done / config.kl_warmup_steps) if config.kl_warmup_steps else 1.0
-            terms, out = model.losses(
+            terms, forward = model.losses(
                 source,
                 target,
                 flow,
@@ -309,7 +309,7 @@ def train(
             if config.expression_supervision > 0:
                 change = train_set.expression[index]  # (B, 52)
                 change[flip] = change[flip][:, _MIRROR]  # a mirrored pair shows the other side's shapes
-                terms["expression"] = head.loss(out.mu, change, train_set.has_expression[index])
+                terms["expression"] = head.loss(forward.mu, change, train_set.has_expression[index])
                 terms["loss"] = terms["loss"] + config.expression_supervision * terms["expression"]
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()

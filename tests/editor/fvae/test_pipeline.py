@@ -104,7 +104,15 @@ def small_folder(tmp_path):
 
 
 def test_a_stopped_run_resumes_where_it_stopped(small_folder, tmp_path):
-    config = TrainConfig(epochs=2, batch_size=4, mask_epochs=1, save_every=1, patience=5)
+    config = TrainConfig(
+        epochs=2,
+        batch_size=4,
+        mask_epochs=1,
+        save_every=1,
+        patience=5,
+        expression_supervision=1.0,
+        kl_warmup_steps=4,
+    )
     state = tmp_path / "state"
     first = train([small_folder], tmp_path / "a", model_config=TINY, config=config, state_dir=state)
     assert (state / STATE_FILE).is_file() and [
