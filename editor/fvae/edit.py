@@ -70,20 +70,28 @@ def photo_flow(crop_flow: np.ndarray, crop: AlignedCrop, shape: tuple[int, int])
     Returns:
         ((y0, y1, x0, x1), (h, w, 2) float32 photo-pixel flow on that region); zero outside the crop.
     """
+    region = _footprint(crop, shape)
+    qx, qy = _crop_coordinates(crop, region)  # (h, w) crop coordinates of each photo pixel
+    sampled = cv2.remap(
+        crop_flow.astype(np.float32), qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )  # (h, w, 2) crop-pixel flow at M p
+    return region, _to_photo_vectors(sampled, crop)
+
+
+def _footprint(crop: AlignedCrop, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1): the photo pixels the crop covers (one pixel of margin), within the photo."""
     size = crop.size
     corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
     footprint = corners @ crop.inverse[:, :2].T + crop.inverse[:, 2]
     height, width = shape
     x0, y0 = np.maximum(np.floor(footprint.min(0)).astype(int) - 1, 0)
     x1, y1 = np.minimum(np.ceil(footprint.max(0)).astype(int) + 1, (width, height))
-    region = (int(y0), int(y1), int(x0), int(x1))
-    qx, qy = _crop_coordinates(crop, region)  # (h, w) crop coordinates of each photo pixel
-    sampled = cv2.remap(
-        crop_flow.astype(np.float32), qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-    )  # (h, w, 2) crop-pixel flow at M p
-    linear = crop.inverse[:, :2].astype(np.float32)  # A^-1
-    flow = cv2.transform(sampled, linear)  # (h, w, 2) photo pixels: A^-1 applied to every vector
-    return region, flow
+    return int(y0), int(y1), int(x0), int(x1)
+
+
+def _to_photo_vectors(flow: np.ndarray, crop: AlignedCrop) -> np.ndarray:
+    """(h, w, 2) crop-pixel vectors -> photo-pixel vectors (A^-1, the inverse's linear part, applied)."""
+    return cv2.transform(flow, crop.inverse[:, :2].astype(np.float32))
 
 
 @dataclass(frozen=True)
@@ -106,14 +114,16 @@ def warp_photo(image: np.ndarray, crop: AlignedCrop, crop_flow: np.ndarray, bord
     """Warp the full-resolution ``image`` by a crop flow (S, S, 2) in crop pixels, already feathered to
     zero at the crop border; ``border`` (S, S[, 1]) is that feathered mask."""
     shape = image.shape[:2]
-    (y0, y1, x0, x1), region = photo_flow(crop_flow, crop, shape)
+    y0, y1, x0, x1 = _footprint(crop, shape)
+    qx, qy = _crop_coordinates(crop, (y0, y1, x0, x1))
+    stacked = np.dstack([crop_flow, border.reshape(crop.size, crop.size)]).astype(np.float32)  # (S, S, 3)
+    sampled = cv2.remap(stacked, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    region = _to_photo_vectors(np.ascontiguousarray(sampled[..., :2]), crop)  # (h, w, 2) photo pixels
     out = _remapped(image, region, (y0, y1, x0, x1))
     flow = np.zeros((*shape, 2), np.float32)
     flow[y0:y1, x0:x1] = region
-    qx, qy = _crop_coordinates(crop, (y0, y1, x0, x1))
-    values = np.ascontiguousarray(border.reshape(crop.size, crop.size), np.float32)
     mask = np.zeros(shape, np.float32)
-    mask[y0:y1, x0:x1] = cv2.remap(values, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    mask[y0:y1, x0:x1] = sampled[..., 2]
     return PhotoWarp(out, flow, mask)
 
 
