@@ -4,6 +4,8 @@
 through untouched: `edit_frames` reads an input, passes each video frame through a function and writes
 an H.264 MP4 with the input's frame timing (same time base and presentation times, so the same frame
 rate, constant or variable) and the input's audio stream copied packet for packet (no re-encoding).
+A clip with a display rotation (a phone's portrait video: landscape pixels, "show turned by 90°") is
+edited upright and written back as stored, with the same display rotation.
 `write_frames` encodes a list of stills (the K steps of an edit) as an MP4.
 
 Frames are (H, W, 3) uint8 RGB arrays throughout.
@@ -51,6 +53,8 @@ class VideoInfo:
         frames: the container's frame count (0 when it does not say).
         has_audio: whether there is an audio stream (it is copied unchanged).
         duration_s: length in seconds (0.0 when unknown).
+        rotation: display rotation in degrees, counterclockwise (FFmpeg's display matrix; -90 for most
+            portrait phone clips); ``width`` and ``height`` are the stored frame's.
     """
 
     width: int
@@ -59,6 +63,7 @@ class VideoInfo:
     frames: int
     has_audio: bool
     duration_s: float
+    rotation: float = 0.0
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -74,6 +79,7 @@ def probe(path: str | Path) -> VideoInfo:
             frames=int(video.frames or 0),
             has_audio=bool(container.streams.audio),
             duration_s=duration,
+            rotation=_display_rotation(container),
         )
 
 
@@ -101,6 +107,9 @@ def edit_frames(
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     count = 0
+    with _open(av, source) as peek:
+        rotation = _display_rotation(peek)
+    turns = round(rotation / 90) % 4  # np.rot90 turns counterclockwise, as the display matrix does
     with _open(av, source) as inp:
         video_in = inp.streams.video[0]
         audio_in = inp.streams.audio[0] if inp.streams.audio else None
@@ -109,6 +118,8 @@ def edit_frames(
             size = video_in.codec_context.width, video_in.codec_context.height
             video_out = _video_stream(out, *size, rate, crf)
             video_out.time_base = video_in.time_base
+            if rotation and hasattr(video_out, "set_display_rotation"):
+                video_out.set_display_rotation(rotation)
             audio_out = out.add_stream_from_template(audio_in) if audio_in is not None else None
             streams = [video_in] + ([audio_in] if audio_in is not None else [])
             for packet in inp.demux(*streams):
@@ -118,7 +129,9 @@ def edit_frames(
                         out.mux(packet)
                     continue
                 for frame in packet.decode():
-                    edited = process(frame.to_ndarray(format="rgb24"))
+                    stored = frame.to_ndarray(format="rgb24")  # (H, W, 3) as stored
+                    edited = process(np.rot90(stored, turns)) if turns else process(stored)  # upright
+                    edited = np.rot90(edited, -turns) if turns else edited  # back as stored
                     encoded = av.VideoFrame.from_ndarray(np.ascontiguousarray(edited), format="rgb24")
                     encoded.pts, encoded.time_base = frame.pts, frame.time_base
                     out.mux(video_out.encode(encoded.reformat(format="yuv420p")))
@@ -167,6 +180,13 @@ def _even(frame: np.ndarray) -> np.ndarray:
     """(H, W, 3) padded by edge replication to even sides."""
     pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
     return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else frame
+
+
+def _display_rotation(container) -> float:
+    """The first video frame's display rotation, degrees counterclockwise (0.0 when none)."""
+    for frame in container.decode(video=0):
+        return float(getattr(frame, "rotation", 0.0) or 0.0)
+    return 0.0
 
 
 def _open(av, path: str | Path):

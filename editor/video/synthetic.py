@@ -45,17 +45,23 @@ def synthetic_clip(
     faceless: Collection[int] = (),
     audio: bool = True,
     amplitude: float = 1.0,
+    rotation: int = 0,
 ) -> Path:
     """Write an MP4 of ``frames`` swaying frames of ``photo`` ((height, width) = ``size``, even sides) at
     ``fps``; frame indices in ``faceless`` are plain grey; with ``audio`` a 440 Hz AAC tone as long as
-    the clip. Returns the path."""
+    the clip. ``rotation`` (a multiple of 90): frames stored turned the other way, with that display
+    rotation (counterclockwise degrees), as a phone stores a portrait clip (-90). Returns the path."""
     av = _av()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     height, width = size
     with av.open(str(path), mode="w", format="mp4") as out:
+        turns = (rotation // 90) % 4
         video = out.add_stream("libx264", rate=fps)
-        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.width, video.height = (height, width) if turns % 2 else (width, height)
+        video.pix_fmt = "yuv420p"
+        if rotation:
+            video.set_display_rotation(rotation)
         video.options = {"crf": "16", "preset": "veryfast"}
         sound = out.add_stream("aac", rate=AUDIO_RATE, layout="mono") if audio else None
         for i in range(frames):
@@ -63,7 +69,8 @@ def synthetic_clip(
                 picture = np.full((height, width, 3), 128, np.uint8)
             else:
                 picture = swaying_frame(photo, i / fps, size, amplitude)
-            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            stored = np.ascontiguousarray(np.rot90(picture, -turns))  # shown upright when turned back
+            frame = av.VideoFrame.from_ndarray(stored, format="rgb24")
             frame.pts = i
             out.mux(video.encode(frame.reformat(format="yuv420p")))
         out.mux(video.encode(None))

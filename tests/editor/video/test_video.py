@@ -39,6 +39,22 @@ def test_an_edited_clip_keeps_timing_and_audio_and_passes_faceless_frames(clip, 
     assert 0.001 < changed.mean() < 0.2  # the face changed, the frame as a whole did not
 
 
+def test_a_portrait_phone_clip_is_edited_upright_and_keeps_its_display_rotation(
+    tmp_path, sample_rgb, analyzer
+):
+    clip = synthetic_clip(
+        sample_rgb, tmp_path / "phone.mp4", frames=2, size=(480, 360), rotation=-90, audio=False
+    )
+    info = probe(clip)
+    assert (info.width, info.height, info.rotation) == (480, 360, -90.0)  # stored landscape, shown portrait
+    out = tmp_path / "out.mp4"
+    report = edit_video(clip, out, [EditRequest(attribute="happy", strength=1.0)],
+                        editor=Editor(analyzer=analyzer), progress=False)  # fmt: skip
+    assert report.faceless == [] and probe(out).rotation == -90.0
+    upright = np.rot90(next(iter_frames(out)), -1)  # (480, 360, 3) as a player shows it
+    assert analyzer.analyze(np.ascontiguousarray(upright))
+
+
 def test_step_frames_become_an_mp4(tmp_path):
     frames = [np.full((65, 81, 3), 40 * i, np.uint8) for i in range(4)]  # odd sides are padded
     path = write_frames(frames, tmp_path / "steps.mp4", fps=4)
