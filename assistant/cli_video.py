@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("video", type=Path, help="input video (MP4, MOV, MKV, WebM, ...)")
     parser.add_argument("text", help='what to do, e.g. "make him look surprised"')
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output .mp4")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output .mp4 (or .mov, .mkv)")
     parser.add_argument("--no-smoothing", action="store_true", help="use each frame's raw landmarks")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of text")
@@ -33,9 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.session import configured_parser
     from editor.video import OneEuroConfig, edit_video
+    from editor.video.io import CONTAINERS
 
-    if args.output.suffix.lower() != ".mp4":
-        raise FacechatError(f"The output must be an .mp4 file, got {args.output}.")
+    if args.output.suffix.lower() not in CONTAINERS:
+        raise FacechatError(f"The output must be an {', '.join(CONTAINERS)} file, got {args.output}.")
     parsed = configured_parser().parse(args.text)
     if not parsed.requests:
         raise FacechatError(

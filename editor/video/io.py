@@ -25,6 +25,8 @@ from editor.errors import FacechatError
 
 logger = logging.getLogger(__name__)
 
+#: Output containers by file suffix (H.264 video in each; .mkv takes any audio codec as it is).
+CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 #: H.264 quality (x264's constant rate factor: 0 lossless, 18 visually lossless, 23 its default).
 DEFAULT_CRF = 18
 
@@ -98,45 +100,62 @@ def edit_frames(
     *,
     crf: int = DEFAULT_CRF,
 ) -> int:
-    """Decode ``source``, write ``process(frame)`` for every frame to the MP4 ``target``; returns the count.
+    """Decode ``source``, write ``process(frame)`` for every frame to ``target``; returns the count.
 
-    The output keeps the input's time base and presentation times (so its frame rate) and copies the
-    first audio stream's packets unchanged. ``process`` must return frames of the input's size.
+    ``target`` is .mp4, .mov or .mkv (`CONTAINERS`). The output keeps the input's time base and
+    presentation times (so its frame rate) and copies the first audio stream's packets unchanged.
+    ``process`` gets each frame upright and must return it at the same size.
+
+    Raises:
+        VideoError: the input cannot be read, or the output cannot hold what is copied (an audio codec
+            MP4 does not take: write .mkv).
     """
     av = _av()
     target = Path(target)
+    container_format = _container_format(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
     with _open(av, source) as peek:
         rotation = _display_rotation(peek)
-    turns = round(rotation / 90) % 4  # np.rot90 turns counterclockwise, as the display matrix does
     with _open(av, source) as inp:
-        video_in = inp.streams.video[0]
-        audio_in = inp.streams.audio[0] if inp.streams.audio else None
-        with av.open(str(target), mode="w", format="mp4") as out:
-            rate = video_in.average_rate or video_in.guessed_rate or Fraction(25)
-            size = video_in.codec_context.width, video_in.codec_context.height
-            video_out = _video_stream(out, *size, rate, crf)
-            video_out.time_base = video_in.time_base
-            if rotation and hasattr(video_out, "set_display_rotation"):
-                video_out.set_display_rotation(rotation)
-            audio_out = out.add_stream_from_template(audio_in) if audio_in is not None else None
-            streams = [video_in] + ([audio_in] if audio_in is not None else [])
-            for packet in inp.demux(*streams):
-                if packet.stream.type == "audio":
-                    if packet.dts is not None:
-                        packet.stream = audio_out
-                        out.mux(packet)
-                    continue
-                for frame in packet.decode():
-                    stored = frame.to_ndarray(format="rgb24")  # (H, W, 3) as stored
-                    edited = process(np.rot90(stored, turns)) if turns else process(stored)  # upright
-                    edited = np.rot90(edited, -turns) if turns else edited  # back as stored
-                    encoded = av.VideoFrame.from_ndarray(np.ascontiguousarray(edited), format="rgb24")
-                    encoded.pts, encoded.time_base = frame.pts, frame.time_base
-                    out.mux(video_out.encode(encoded.reformat(format="yuv420p")))
-                    count += 1
-            out.mux(video_out.encode(None))
+        try:
+            with av.open(str(target), mode="w", format=container_format) as out:
+                return _copy_edited(av, inp, out, process, rotation, crf)
+        except av.error.FFmpegError as error:
+            audio = inp.streams.audio[0].codec_context.name if inp.streams.audio else "none"
+            raise VideoError(
+                f"Writing {target} failed ({error}). The input's audio ({audio}) is copied as it is; if "
+                "this container cannot hold it, write an .mkv file instead."
+            ) from error
+
+
+def _copy_edited(av, inp, out, process: Callable[[np.ndarray], np.ndarray], rotation: float, crf: int) -> int:
+    """Demux ``inp``, edit and encode its video into ``out``, copy its audio packets; returns the count."""
+    video_in = inp.streams.video[0]
+    audio_in = inp.streams.audio[0] if inp.streams.audio else None
+    rate = video_in.average_rate or video_in.guessed_rate or Fraction(25)
+    video_out = _video_stream(out, video_in.codec_context.width, video_in.codec_context.height, rate, crf)
+    video_out.time_base = video_in.time_base
+    if rotation and hasattr(video_out, "set_display_rotation"):
+        video_out.set_display_rotation(rotation)
+    turns = round(rotation / 90) % 4  # np.rot90 turns counterclockwise, as the display matrix does
+    audio_out = out.add_stream_from_template(audio_in) if audio_in is not None else None
+    count = 0
+    for packet in inp.demux(*[s for s in (video_in, audio_in) if s is not None]):
+        if packet.stream.type == "audio":
+            if packet.dts is not None:
+                packet.stream = audio_out
+                out.mux(packet)
+            continue
+        for frame in packet.decode():
+            stored = frame.to_ndarray(format="rgb24")  # (H, W, 3) as stored
+            edited = np.rot90(
+                process(np.ascontiguousarray(np.rot90(stored, turns))), -turns
+            )  # edited upright
+            encoded = av.VideoFrame.from_ndarray(np.ascontiguousarray(edited), format="rgb24")
+            encoded.pts, encoded.time_base = frame.pts, frame.time_base
+            out.mux(video_out.encode(encoded.reformat(format="yuv420p")))
+            count += 1
+    out.mux(video_out.encode(None))
     return count
 
 
@@ -151,7 +170,7 @@ def write_frames(
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     stream = None
-    with av.open(str(target), mode="w", format="mp4") as out:
+    with av.open(str(target), mode="w", format=_container_format(target)) as out:
         for index, frame in enumerate(frames):
             frame = _even(frame)
             if stream is None:
@@ -180,6 +199,13 @@ def _even(frame: np.ndarray) -> np.ndarray:
     """(H, W, 3) padded by edge replication to even sides."""
     pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
     return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else frame
+
+
+def _container_format(target: Path) -> str:
+    try:
+        return CONTAINERS[target.suffix.lower()]
+    except KeyError:
+        raise VideoError(f"Write the video as {', '.join(CONTAINERS)}; got {target.name!r}.") from None
 
 
 def _display_rotation(container) -> float:

@@ -70,3 +70,12 @@ def test_unreadable_videos_are_one_sentence(tmp_path):
     (tmp_path / "bad.mp4").write_bytes(b"not a video")
     with pytest.raises(VideoError, match="could not be read"):
         probe(tmp_path / "bad.mp4")
+
+
+def test_output_containers_by_suffix(clip, tmp_path):
+    from editor.video.io import edit_frames
+
+    assert edit_frames(clip, tmp_path / "same.mkv", lambda frame: frame) == 6
+    assert probe(tmp_path / "same.mkv").has_audio
+    with pytest.raises(VideoError, match=r"\.mp4, \.mov, \.mkv"):
+        edit_frames(clip, tmp_path / "same.avi", lambda frame: frame)
