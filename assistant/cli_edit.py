@@ -13,6 +13,7 @@ import numpy as np
 from assistant.cli_faces import image_argument_help, note
 from assistant.session import Assistant, Turn
 from editor.backends.registry import BACKEND_CHOICES
+from editor.errors import FacechatError
 from editor.images import SAMPLE_NAME, encode_gif, save_bytes, save_image
 
 #: Words that end `facechat chat`.
@@ -65,6 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--session", type=Path, default=Path("facechat-session"), help="folder the session is saved to"
     )
     chat.add_argument("--resume", action="store_true", help="continue the session saved in --session")
+    chat.add_argument(
+        "--reference", default=None, metavar="REF", help='a photo whose expression to copy ("copy this one")'
+    )
     chat.set_defaults(func=run_chat)
 
 
@@ -182,6 +186,20 @@ def write_choices(turn: Turn, folder: Path) -> list[Path]:
     return [save_image(choice.image, folder / f"{choice.label}.png").resolve() for choice in turn.choices]
 
 
+def write_steps(turn: Turn, original: np.ndarray, folder: Path) -> list[Path]:
+    """The original and the turn's K steps as ``folder/steps.gif`` and ``folder/steps.mp4`` (the MP4 with
+    the ``video`` extra installed); returns the paths written."""
+    frames = [cv2.resize(original, turn.frames[0].shape[1::-1], interpolation=cv2.INTER_AREA), *turn.frames]
+    written = [save_bytes(encode_gif(frames), folder / "steps.gif").resolve()]
+    try:
+        from editor.video import write_frames
+
+        written.append(write_frames(frames, folder / "steps.mp4").resolve())
+    except FacechatError as error:  # no PyAV: the GIF alone
+        note(str(error))
+    return written
+
+
 def run_chat(args: argparse.Namespace) -> int:
     folder = args.session.expanduser().resolve()  # default: facechat-session in the current folder
     if args.resume:
@@ -191,6 +209,8 @@ def run_chat(args: argparse.Namespace) -> int:
         session = Assistant()
         sys.stdout.write(session.load_image(args.image, face_index=args.face) + "\n")
         sys.stdout.write(f"The session is saved to {folder} after every turn (continue it with --resume).\n")
+    if args.reference:
+        sys.stdout.write(session.set_reference(args.reference) + "\n")
     sys.stdout.write(
         "Type a request (e.g. 'make her smile a little'), 'undo', 'show me the steps', or 'quit'; add "
         "'not sure how much' to choose between pictures A and B.\n"
@@ -209,6 +229,9 @@ def run_chat(args: argparse.Namespace) -> int:
             sys.stdout.write(f"facechat> {turn.reply}\n")
             for choice, path in zip(turn.choices, write_choices(turn, choices_folder(folder)), strict=True):
                 sys.stdout.write(f"  {choice.label}: {path}\n")
+            if turn.command is not None and turn.command.name == "show_steps" and turn.frames:
+                for path in write_steps(turn, session.original, folder.with_name(f"{folder.name}-steps")):
+                    sys.stdout.write(f"  steps: {path}\n")
             session.save(folder)  # the whole session, in one step: a crash loses at most this turn
     finally:
         session.save(folder)

@@ -104,3 +104,21 @@ def test_cli_video_edits_a_clip(tmp_path, sample_rgb, capsys, analyzer, monkeypa
     assert status == 0 and "Edited 3 frames" in capsys.readouterr().out
     assert probe(tmp_path / "out.mp4").frames == 3
     assert main(["video", str(clip), "hello there", "-o", str(tmp_path / "x.mp4"), "--quiet"]) == 1
+
+
+def test_cli_chat_copies_a_reference_and_writes_the_steps_as_gif_and_mp4(
+    tmp_path, reference, capsys, editor, monkeypatch
+):
+    pytest.importorskip("av")
+    from editor.video import probe
+
+    monkeypatch.setattr("assistant.session.shared_editor", lambda *args: editor)
+    said = iter(["copy this expression", "show me the steps as a video", "quit"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(said))
+    ref = save_image(reference, tmp_path / "ref.png")
+    session = tmp_path / "s"
+    assert main(["chat", "sample", "--session", str(session), "--reference", str(ref)]) == 0
+    out = capsys.readouterr().out
+    assert "Reference photo measured" in out and "steps:" in out
+    steps = tmp_path / "s-steps"
+    assert (steps / "steps.gif").exists() and probe(steps / "steps.mp4").frames >= 2
