@@ -28,6 +28,7 @@ import numpy as np
 from editor.alignment import AlignedCrop
 from editor.backends.base import BackendEdit
 from editor.face import Face
+from editor.fvae import shipped_checkpoint
 from editor.requests import EditRequest
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ ROUTING_FILE = "routing.json"
 def routed_attributes(folder: str | Path | None = None) -> frozenset[str]:
     """The attributes the benchmark routed to the Flow VAE (``routing.json`` of the checkpoint folder,
     default the shipped one); empty when the file or the checkpoint is missing."""
-    from editor.fvae.edit import shipped_checkpoint
-
     folder = Path(folder) if folder is not None else shipped_checkpoint()
     path = folder / ROUTING_FILE
     if not path.is_file() or not (folder / "model.safetensors").is_file():

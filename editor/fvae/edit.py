@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import cv2
@@ -32,17 +31,13 @@ import torch
 from editor.alignment import AlignedCrop, align_face, feathered_mask
 from editor.face import Face
 from editor.flow import flow_from_normalized, resize_flow, to_channels_last, warp_image
+from editor.fvae import shipped_checkpoint
 from editor.fvae.data import to_tensor
 from editor.fvae.labels import Labels
 from editor.fvae.model import FlowVAE
 from editor.requests import EditRequest
 
 logger = logging.getLogger(__name__)
-
-
-def shipped_checkpoint() -> Path:
-    """The checkpoint folder that ships in the package (editor/data/fvae)."""
-    return Path(str(resources.files("editor") / "data" / "fvae"))
 
 
 @dataclass(frozen=True)

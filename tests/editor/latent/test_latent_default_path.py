@@ -1,4 +1,5 @@
-"""The default path (no latent model, or one not used yet) imports neither diffusers nor transformers."""
+"""The default path (no latent model, or one not used yet) imports neither diffusers nor transformers, nor
+torch (the Flow VAE's routing is read without it)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from editor.editor import Editor
 session = Assistant()
 names = [b.name for b in session.editor.registry.backends]
 assert bool(session.editor.registry.missing) == ("latent" not in names)  # says how to enable it
-heavy = sorted({"diffusers", "transformers"} & set(sys.modules))
+heavy = sorted({"diffusers", "transformers", "torch"} & set(sys.modules))
 assert not heavy, heavy
 print(",".join(names))
 """
