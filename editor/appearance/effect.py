@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from editor.appearance.regions import RegionMask
@@ -71,5 +72,6 @@ def paste_rgb(image: np.ndarray, region: RegionMask, rgb: np.ndarray) -> np.ndar
     if x1 <= x0 or y1 <= y0:
         return out
     inside = (region.alpha > 0)[..., None]  # (h, w, 1)
-    np.copyto(out[y0:y1, x0:x1], np.clip(np.rint(rgb), 0, 255).astype(np.uint8), where=inside)
+    positive = cv2.threshold(np.ascontiguousarray(rgb, np.float32), 0, 0, cv2.THRESH_TOZERO)[1]
+    np.copyto(out[y0:y1, x0:x1], cv2.convertScaleAbs(positive), where=inside)  # rounded, saturated at 255
     return out
