@@ -84,7 +84,7 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     warped, warp_alpha = image, None
     if np.abs(target - source).max() > MIN_MOTION:
         warped, warp_alpha = _warp(image, source, target)
-    box = _face_box(target, shape)
+    box = box_face = _face_box(target, shape)
     x0, y0, x1, y1 = box
     maps = _maps(prototypes, target, box)  # (h, w, 5)
     alpha = maps[..., 4]
@@ -108,10 +108,13 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
         region_alpha[:] = warp_alpha[by0:by1, bx0:bx1]
     inner = (slice(y0 - by0, y1 - by0), slice(x0 - bx0, x1 - bx0))
     np.maximum(region_alpha[inner], alpha, out=region_alpha[inner])
-    out = warped[by0:by1, bx0:bx1].astype(np.float32)
-    out[inner] = edited
     region = RegionMask(region_alpha, (bx0, by0, bx1, by1), shape)
-    return Applied(paste_rgb(image, region, out), region, "older" if amount >= 0 else "younger")
+    # The warped photo where the warp reaches, the recoloured face over it: uint8 copies (a float
+    # copy of the whole box would cost more than the colour work).
+    out = image.copy()
+    np.copyto(out[by0:by1, bx0:bx1], warped[by0:by1, bx0:bx1], where=(region_alpha > 0)[..., None])
+    face = RegionMask(alpha, box_face, shape)
+    return Applied(paste_rgb(out, face, edited), region, "older" if amount >= 0 else "younger")
 
 
 def _tone(lightness: np.ndarray, alpha: np.ndarray, prototypes: AgePrototypes) -> float:
