@@ -127,3 +127,18 @@ def test_a_face_partly_outside_the_photo_gets_what_is_inside(shift):
     applied = glasses.apply(image, moved_landmarks, 1.0, "sunglasses")
     moved = (applied.image != image).any(axis=-1)
     assert not (moved & (applied.region.full() == 0)).any()
+
+
+def test_the_frame_tilts_with_a_tilted_head():
+    image, landmarks = turned_face(0.0)
+    angle = np.radians(20.0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre = landmarks[[468, 473], :2].mean(axis=0)
+    tilted = landmarks.copy()
+    tilted[:, :2] = (landmarks[:, :2] - centre) @ rotation.T + centre
+    _, _, lens, (x0, y0) = frame_and_lens(image, tilted)
+    ys, xs = np.nonzero(lens > 0.5)
+    left = xs + x0 < centre[0]
+    centres = [np.array([xs[side].mean() + x0, ys[side].mean() + y0]) for side in (left, ~left)]
+    slope = np.degrees(np.arctan2(*(centres[1] - centres[0])[::-1]))
+    assert slope == pytest.approx(20.0, abs=2.0)
