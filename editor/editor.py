@@ -167,11 +167,10 @@ class Editor:
             return refused + missing
         can = [a.name for a in vocab.ATTRIBUTES if self.supports(a.name)]
         family = vocab.family(request.attribute)
-        return (
-            f"I can't do '{vocab.describe(request.attribute, request.strength, request.value)}' yet: "
-            f"{family} edits need a backend this build does not have. I can change: {', '.join(can)}."
-            + missing
-        )
+        what = vocab.describe(request.attribute, request.strength, request.value)
+        offer = f" I can change: {', '.join(can)}." if can else ""  # nothing, e.g. --backend latent unset
+        lacking = f"{family} edits need a backend this build does not have"
+        return f"I can't do '{what}' yet: {lacking}.{offer}{missing}"
 
     def analyze(self, image: np.ndarray, face_index: int | None = None) -> Face:
         """The face to edit (largest unless ``face_index``), cached per photo. Raises NoFaceError."""

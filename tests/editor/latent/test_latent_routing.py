@@ -67,6 +67,7 @@ def test_the_editor_says_how_to_enable_latent_edits(analyzer):
     editor = Editor(analyzer=analyzer, registry=build_registry("latent", latent=LatentConfig()))
     note = editor.unsupported_note(EditRequest(attribute="glasses", strength=0.7))
     assert note.startswith("I can't do") and f"{MODEL_ENV}=/path/to/diffusers/folder" in note
+    assert "I can change" not in note  # this editor can change nothing: no empty list is offered
 
 
 def test_removals_a_built_in_backend_refuses_go_to_the_latent_backend(inpaint_folder):
