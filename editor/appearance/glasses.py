@@ -216,10 +216,12 @@ def _merge(
 ) -> None:
     """Add a bar (``offset``: signed pixels from its centre line, ``radius`` its half width) in place.
 
-    (ux, uy) is the unit direction in which ``offset`` grows; the bar is shaded as a round rod.
+    (ux, uy) is the unit direction in which ``offset`` grows; the bar is shaded as flat across its
+    middle and rounded at its edges.
     """  # fmt: skip
     coverage = np.clip(radius - np.abs(offset) + 0.5, 0.0, 1.0) * opacity
-    q = np.clip(offset / np.maximum(radius, 0.5), -1.0, 1.0) * 0.8  # 0.8: a rounded, not circular, bar
+    q = np.clip(offset / np.maximum(radius, 0.5), -1.0, 1.0)
+    q = 0.9 * q**3  # a flat front with rounded edges (acetate and wire alike), not a tube
     nz = np.sqrt(1.0 - q * q)
     better = coverage > frame
     frame[better] = coverage[better]
