@@ -1,7 +1,7 @@
 """Benchmark of the Flow VAE against the geometry backend on held-out people; decides the routing.
 
     python -m eval.bench_fvae --london ../shared/data/london [--canada ../shared/data/canada]
-        [--checkpoint editor/data/fvae] [--pixel-vae DIR] [--limit N] [--strengths 1.0]
+        [--checkpoint editor/data/fvae] [--pixel-vae DIR] [--limit N] [--edit-people N] [--strengths 1.0]
         [--emotions happy sad ...] [--interpolate-people 3] [--out runs/bench_fvae]
         [--routing editor/data/fvae/routing.json]
 
@@ -228,28 +228,24 @@ def interpolation_check(editor: FlowEditor, analyzer, london: Path, ids: Sequenc
         )
         pair = register_pair(photos[0], faces[0], photos[1], faces[1], INTERPOLATION_SIDE)  # A's frame
         ends = (pair.neutral, pair.smiling)
-        marks = []
-        for face, points2d in zip(faces, (pair.neutral_landmarks, pair.smiling_landmarks), strict=True):
-            points = face.landmarks.astype(np.float64).copy()
-            points[:, :2] = points2d
-            marks.append(points)
+        # 2D landmarks in the frames' own framing (B already registered onto A on rigid landmarks); the
+        # frame's measured landmarks get z = 0 too, so the rigid alignment is a 2D one on both sides.
+        marks = [
+            np.column_stack([p, np.zeros(len(p))]) for p in (pair.neutral_landmarks, pair.smiling_landmarks)
+        ]
         middle_index = INTERPOLATION_STEPS // 2  # frame i is at t = i / K of the way
-        smile = align_to(marks[1], marks[0])  # (478, 3) B's landmarks in A's frame, rigid-aligned
-        halfway = marks[0] + (middle_index / INTERPOLATION_STEPS) * (smile - marks[0])
+        halfway = marks[0] + (middle_index / INTERPOLATION_STEPS) * (marks[1] - marks[0])
         try:
-            middle = analyzer.analyze_one(frames[middle_index])
-            mid_error = smile_error(
-                align_to(middle.landmarks.astype(np.float64), marks[0]), halfway, marks[0]
-            )
+            middle = analyzer.analyze_one(frames[middle_index]).landmarks.astype(np.float64)
+            middle[:, 2] = 0.0
+            mid_error = smile_error(align_to(middle, marks[0]), halfway, marks[0])
         except NoFaceError:
             mid_error = None
         rows.append(
             {
                 "person": face_id,
                 "midpoint_landmark_error": mid_error,
-                "endpoint_landmark_error_a_to_b": smile_error(
-                    marks[0], align_to(marks[1], marks[0]), marks[0]
-                ),
+                "endpoint_landmark_error_a_to_b": smile_error(marks[0], marks[1], marks[0]),
                 "first_psnr": psnr(frames[0], ends[0]),
                 "first_lpips": lpips_distance(frames[0], ends[0]),
                 "last_psnr": psnr(frames[-1], ends[1]),
@@ -280,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, default=None, help="Flow VAE folder (default: shipped)")
     parser.add_argument("--pixel-vae", type=Path, default=None, help="pixel-VAE baseline folder (optional)")
     parser.add_argument("--limit", type=int, default=None, help="at most N held-out people (per set)")
+    parser.add_argument("--edit-people", type=int, default=None, help="at most N of them for (b) and (c)")
     parser.add_argument("--strengths", type=float, nargs="+", default=[1.0])
     parser.add_argument("--emotions", nargs="+", default=list(EMOTION_CLASSES), choices=list(EMOTION_CLASSES))
     parser.add_argument("--interpolate-people", type=int, default=3, help="people for (d) (0 skips it)")
@@ -327,9 +324,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # (b) edits, both backends, bench_expressions' protocol
     if not args.skip_edits:
-        paths = [("london", args.london / "neutral" / f"{i}.jpg") for i in ids]
+        paths = [("london", args.london / "neutral" / f"{i}.jpg") for i in ids[: args.edit_people]]
         if args.canada is not None:
-            paths += [("canada", p) for p in sorted(args.canada.glob("*.jpg"))[: args.limit]]
+            paths += [
+                ("canada", p) for p in sorted(args.canada.glob("*.jpg"))[: args.edit_people or args.limit]
+            ]
         edits: dict[str, dict[str, list[EditRow]]] = {name: {} for name in registries}
         smiles: dict[str, dict[str, list[dict]]] = {name: {} for name in registries}
         for dataset, path in tqdm(paths, desc="edits"):
@@ -362,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             name: {s: summarise_smile_comparison(rows) for s, rows in table_.items()}
             for name, table_ in smiles.items()
         }
+        results["b_edit_people"] = [f"{d}/{p.stem}" for d, p in paths]
         results["b_edits"] = edit_figures
         results["b_happy_vs_real_smile"] = smile_figures
         results["c_routing"] = decide(edit_figures, smile_figures, editor.scorer.threshold)
@@ -407,6 +407,7 @@ def write_routing(path: Path, results: dict, checkpoint: Path) -> None:
         "command": results["command"],
         "checkpoint": str(checkpoint),
         "held_out_london": results["held_out_london"],
+        "edit_people": results.get("b_edit_people"),
         "scorer": results["scorer"],
         "threshold": results["threshold"],
         **results["c_routing"],

@@ -87,7 +87,8 @@ def default_registry() -> BackendRegistry:
 def build_registry(choice: str = "auto", *, latent: LatentConfig | None = None) -> BackendRegistry:
     """The registry for a backend ``choice`` (one of `BACKEND_CHOICES`).
 
-    - ``"auto"``: the built-in backends, expression (geometry) before appearance, so a turn with both
+    - ``"auto"``: the built-in backends, expression (the Flow VAE for the attributes its benchmark routed
+      to it, editor/data/fvae/routing.json; geometry for the rest) before appearance, so a turn with both
       renders the expression first and recolours the warped result (a lipstick follows the lips to where
       the smile put them); then, when a latent model is configured, the latent backend for the
       appearance attributes no built-in backend supports (glasses, age, beard, hair style).
@@ -126,9 +127,12 @@ def build_registry(choice: str = "auto", *, latent: LatentConfig | None = None) 
 
         return BackendRegistry([LatentBackend(config)])
     from editor.appearance import AppearanceBackend
+    from editor.backends.fvae import routed_backend
     from editor.backends.geometry import GeometryBackend
 
-    registry = BackendRegistry([GeometryBackend(), AppearanceBackend()])
+    geometry = GeometryBackend()
+    fvae = routed_backend(geometry)  # first for the attributes eval.bench_fvae routed to it, if any
+    registry = BackendRegistry([*([fvae] if fvae is not None else []), geometry, AppearanceBackend()])
     if not config.configured:
         registry.missing = ENABLE_HINT
         return registry
