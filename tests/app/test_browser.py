@@ -40,9 +40,10 @@ pytestmark = [
 ]
 webdriver = pytest.importorskip("selenium.webdriver")
 pytest.importorskip("streamlit")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait as _WebDriverWait  # noqa: E402
 
 STAGE_IMAGE = ".st-key-stage img"
 CHAT_BOX = "textarea[data-testid='stChatInputTextArea']"
@@ -110,9 +111,18 @@ def browser(tmp_path):
         shutil.rmtree(tmp_path / "profile", ignore_errors=True)
 
 
+def WebDriverWait(driver, timeout: float, **options) -> _WebDriverWait:  # noqa: N802 - selenium's own name
+    """selenium's wait, also retrying while Streamlit replaces an element between finding and reading it."""
+    return _WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,), **options)
+
+
 def _stage_src(driver) -> str | None:
+    """The stage image's src, or None while there is none (or Streamlit is replacing it right now)."""
     found = driver.find_elements(By.CSS_SELECTOR, STAGE_IMAGE)
-    return found[0].get_attribute("src") if found else None
+    try:
+        return found[0].get_attribute("src") if found else None
+    except StaleElementReferenceException:  # a rerun swapped the element between finding and reading it
+        return None
 
 
 def _fetch_rgb(src: str) -> np.ndarray:
@@ -123,10 +133,17 @@ def _fetch_rgb(src: str) -> np.ndarray:
 
 
 def _wait_for_new_image(driver, previous: str | None, timeout: float = TURN_TIMEOUT_S) -> str:
-    WebDriverWait(driver, timeout, poll_frequency=0.02).until(
-        lambda d: (src := _stage_src(d)) is not None and src != previous
-    )
-    return _stage_src(driver)
+    seen: list[str] = []
+
+    def changed(d) -> bool:
+        src = _stage_src(d)
+        if src is None or src == previous:
+            return False
+        seen.append(src)
+        return True
+
+    WebDriverWait(driver, timeout, poll_frequency=0.02).until(changed)
+    return seen[-1]
 
 
 def _click(driver, element) -> None:
