@@ -44,3 +44,16 @@ def london() -> Path:
     if not (path / "neutral").is_dir():
         pytest.skip(f"shared data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def surprised_sample(analyzer, sample_rgb) -> np.ndarray:
+    """The sample photo edited to look surprised (strength 1.2): a reference with a known, strong
+    expression (rendered once per test session)."""
+    from editor.editor import Editor
+    from editor.requests import EditRequest
+
+    edit = Editor(analyzer=analyzer).render(
+        sample_rgb, [EditRequest(attribute="surprised", strength=1.2)], steps=0
+    )
+    return edit.image

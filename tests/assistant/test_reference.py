@@ -12,7 +12,6 @@ from assistant.parsing.reference import mentions_reference, reference_strength
 from assistant.session import Assistant
 from editor.editor import Editor
 from editor.images import save_image
-from editor.requests import EditRequest
 
 
 @pytest.mark.parametrize(
@@ -42,8 +41,8 @@ def editor(analyzer):
 
 
 @pytest.fixture(scope="module")
-def reference(editor, sample_rgb):
-    return editor.render(sample_rgb, [EditRequest(attribute="surprised", strength=1.2)], steps=0).image
+def reference(surprised_sample):
+    return surprised_sample
 
 
 def test_session_copies_the_reference_and_half_and_undo_work(editor, parser, sample_rgb, reference):

@@ -9,19 +9,12 @@ from editor.editor import Editor
 from editor.errors import FaceSelectionError, NoFaceError
 from editor.geometry.calibrate_happy import align_to, smile_error
 from editor.images import load_image
-from editor.requests import EditRequest
 from editor.transfer import reference_face, reference_request, transfer_weights
 
 
 @pytest.fixture(scope="module")
 def editor(analyzer):
     return Editor(analyzer=analyzer)
-
-
-@pytest.fixture(scope="module")
-def surprised(editor, sample_rgb):
-    """The sample photo edited to look surprised: a reference with a known, strong expression."""
-    return editor.render(sample_rgb, [EditRequest(attribute="surprised", strength=1.2)], steps=0).image
 
 
 def test_reference_photo_errors_say_what_to_do(analyzer, sample_rgb):
@@ -35,20 +28,24 @@ def test_reference_photo_errors_say_what_to_do(analyzer, sample_rgb):
         reference_face(analyzer.analyze(sample_rgb), 3)
 
 
-def test_copying_an_expression_moves_the_face_toward_the_reference(editor, analyzer, sample_rgb, surprised):
-    request = reference_request(surprised, analyzer=analyzer)
+def test_copying_an_expression_moves_the_face_toward_the_reference(
+    editor, analyzer, sample_rgb, surprised_sample
+):
+    request = reference_request(surprised_sample, analyzer=analyzer)
     weights = dict(request.expression)
     assert weights.get("jawOpen", 0) > 0.05 and weights.get("browInnerUp", 0) > 0.05
     outcome = editor.render(sample_rgb, [request], steps=2)
     assert outcome.applied and outcome.identity.same_person and len(outcome.frames) == 2
     original = analyzer.analyze_one(sample_rgb).landmarks.astype(np.float64)
-    target = align_to(analyzer.analyze_one(surprised).landmarks.astype(np.float64), original)
+    target = align_to(analyzer.analyze_one(surprised_sample).landmarks.astype(np.float64), original)
     after = align_to(outcome.face_after.landmarks.astype(np.float64), original)
     assert smile_error(after, target, original) < 0.7 * smile_error(original, target, original)
 
 
-def test_strength_scales_the_copy_and_the_face_own_expression_is_taken_away(analyzer, sample_rgb, surprised):
-    request = reference_request(surprised, analyzer=analyzer)
+def test_strength_scales_the_copy_and_the_face_own_expression_is_taken_away(
+    analyzer, sample_rgb, surprised_sample
+):
+    request = reference_request(surprised_sample, analyzer=analyzer)
     face = analyzer.analyze_one(sample_rgb)
     full, half = (
         transfer_weights(face, request),
