@@ -122,7 +122,11 @@ def _one_turn(args: argparse.Namespace) -> tuple[Turn, np.ndarray | None]:
     """
     shows_steps = bool(args.gif or args.mp4 or args.frames)
     session = Assistant(
-        args.image, face_index=args.face, backend=getattr(args, "backend", None), previews=shows_steps
+        args.image,
+        face_index=args.face,
+        backend=getattr(args, "backend", None),
+        previews=shows_steps,
+        keep_original=shows_steps,  # without steps to show, the edit is pasted into the photo itself
     )
     if session.image_note:
         note(session.image_note)
@@ -143,7 +147,8 @@ def run_edit(args: argparse.Namespace) -> int:
     output = args.output or default_output(args.image)
     written: dict[str, str] = {}
     if edited:
-        written["output"] = str(save_image(turn.image, output).resolve())
+        # the photo is written last of all that uses it: a large one is encoded in place, not copied
+        written["output"] = str(save_image(turn.image, output, consume=True).resolve())
         if args.gif and turn.frames:
             written["gif"] = str(save_bytes(encode_gif([before, *turn.frames]), args.gif).resolve())
         if args.mp4 and turn.frames:

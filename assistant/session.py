@@ -115,6 +115,10 @@ class Assistant:
             one for what only it can do when ``FACECHAT_LATENT_MODEL`` names a model).
         previews: render each turn's intermediate steps (``Turn.frames``); a one-shot edit that shows no
             steps passes False and saves their rendering.
+        keep_original: False for a one-shot edit that gives the photo up: the first message's render is
+            pasted into the decoded photo itself (at 12000x12000 a 432 MB copy fewer; never into an
+            array the caller passed), after which the session holds no original (a further message
+            asks for a photo).
     """
 
     def __init__(
@@ -126,13 +130,17 @@ class Assistant:
         parser=None,
         backend: str | None = None,
         previews: bool = True,
+        keep_original: bool = True,
     ) -> None:
         if editor is not None and backend is not None:
             raise ValueError("Pass an editor or a backend choice, not both (the editor has its backends).")
         self._backend = backend or "auto"
         self.previews = previews
+        self.keep_original = keep_original
+        self._owns_original = False
         self._editor = editor
         self._parser = parser
+        self._parser_lock = threading.Lock()
         self._lock = threading.RLock()
         self.conversation = Conversation()
         self.original: np.ndarray | None = None
@@ -179,9 +187,18 @@ class Assistant:
 
     @property
     def parser(self):
-        if self._parser is None:
-            self._parser = configured_parser()
-        return self._parser
+        with self._parser_lock:  # the preload thread may be building it
+            if self._parser is None:
+                self._parser = configured_parser()
+            return self._parser
+
+    def _preload(self) -> None:
+        """For a background thread: the face models, then the parser (each about a second cold)."""
+        _preload_shared_editor(self._backend)
+        try:
+            self.parser  # noqa: B018 - built for the first message
+        except Exception as error:  # noqa: BLE001 - the first message's own call raises it again, cleanly
+            logger.debug("preloading the parser failed: %s", error)
 
     # ------------------------------------------------------------------ photo
 
@@ -193,12 +210,12 @@ class Assistant:
         """
         with self._lock:
             if self._editor is None:  # load the face models while the photo decodes (a large JPEG: seconds)
-                threading.Thread(
-                    target=_preload_shared_editor, args=(self._backend,), name="facechat-models", daemon=True
-                ).start()
+                threading.Thread(target=self._preload, name="facechat-models", daemon=True).start()
             rgb = load_image(image)
             face = self.editor.analyze(rgb, face_index)
             self.original, self.current = rgb, rgb
+            # decoded here (not the caller's own array) and writeable: `keep_original` False may reuse it
+            self._owns_original = rgb is not image and rgb.flags.writeable
             self._saved = {}
             self.face_index = face_index
             self.conversation = Conversation()
@@ -267,7 +284,7 @@ class Assistant:
                 return turn
             render = None
             if outcome.rerender or self.last_turn is None or self.last_turn.image is None:
-                render = self._render(outcome.edits)
+                render = self._render(outcome.edits, last=not self.keep_original and self._owns_original)
                 timings.update({f"render_{k}": v for k, v in render.timings.items()})
                 self.current = render.image
             turn = self._compose(text, parsed, outcome, render, notes, reply, timings)
@@ -506,9 +523,16 @@ class Assistant:
 
     # ------------------------------------------------------------------ internals
 
-    def _render(self, edits):
+    def _render(self, edits, *, last: bool = False):
+        """The editor's render of ``edits`` from the original; ``last``: the session's final render,
+        pasted into the original itself (`keep_original` False), which is then let go."""
         steps = None if self.previews else 0  # None: each request's own number of steps
-        return self.editor.render(self.original, list(edits), face_index=self.face_index, steps=steps)
+        render = self.editor.render(
+            self.original, list(edits), face_index=self.face_index, steps=steps, in_place=last
+        )
+        if last:
+            self.original = None
+        return render
 
     def _compose(self, text, parsed, outcome, render, notes, reply, timings) -> Turn:
         if render is None:

@@ -183,6 +183,7 @@ class Editor:
         *,
         face_index: int | None = None,
         steps: int | None = None,
+        in_place: bool = False,
     ) -> EditOutcome:
         """Apply ``requests`` to the ORIGINAL ``image``; see `EditOutcome`.
 
@@ -191,6 +192,9 @@ class Editor:
             requests: the complete edit state to show (not a delta).
             face_index: which face (default the largest).
             steps: preview frames K (default: the largest ``steps`` among the requests).
+            in_place: paste the edit into ``image`` itself rather than into a copy, for a caller that
+                gives the original up (a one-shot edit: at 12000x12000 a 432 MB copy fewer); the
+                outcome's ``image`` is then ``image``, changed.
         """
         started = time.perf_counter()
         face, original_embedding = self._original(image, face_index)
@@ -241,9 +245,13 @@ class Editor:
             edit = outcome.edit
             after = judged[id(edit)][1]
             face_after = None if after is None else after.translated(x0, y0)
-            edited = image.copy()
-            edited[y0:y1, x0:x1] = edit.image
             frames = _whole_frames(image, (x0, y0, x1, y1), edit.frames, preview_scale)
+            if in_place:
+                self._forget(image)  # its analysis no longer describes it
+                edited = image
+            else:
+                edited = image.copy()
+            edited[y0:y1, x0:x1] = edit.image
             notes.extend(edit.notes)
             applied = tuple(r.scaled(outcome.scale) for r in applied_requests)
             if outcome.backed_off:
@@ -294,6 +302,12 @@ class Editor:
             while len(self._by_object) > 8:
                 self._by_object.popitem(last=False)
         return entry
+
+    def _forget(self, image: np.ndarray) -> None:
+        """Drop the cached analyses of the array ``image`` (about to be changed in place)."""
+        with self._cache_lock:
+            for ident in [i for i, (ref, _) in self._by_object.items() if ref() is image]:
+                del self._by_object[ident]
 
     def _render_groups(
         self,

@@ -151,3 +151,21 @@ def test_glasses_go_on_come_off_again_and_real_ones_are_not_removed(session, sam
     assert [r.attribute for r in on.requests] == ["glasses"] and not np.array_equal(on.image, sample_rgb)
     off = session.run("take her glasses off")
     assert off.requests == () and np.array_equal(off.image, sample_rgb)
+
+
+def test_a_one_shot_session_pastes_into_the_photo_it_decoded_and_then_holds_none(
+    editor, sample_rgb, monkeypatch
+):
+    from editor import images
+    from editor.images import encode_image
+
+    monkeypatch.setattr(images, "DIRECT_DECODE_PIXELS", 0)  # decoded by OpenCV, as a large photo is
+    kept = Assistant(sample_rgb, editor=editor, previews=False).run("make her smile")
+    one_shot = Assistant(encode_image(sample_rgb), editor=editor, previews=False, keep_original=False)
+    photo = one_shot.original
+    turn = one_shot.run("make her smile")
+    assert turn.image is photo and np.array_equal(turn.image, kept.image)  # no copy, the same edit
+    assert one_shot.original is None and "photo first" in one_shot.run("a bit more").reply
+    callers = sample_rgb.copy()  # an array the caller passed is never changed
+    Assistant(callers, editor=editor, previews=False, keep_original=False).run("make her smile")
+    assert np.array_equal(callers, sample_rgb)

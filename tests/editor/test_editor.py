@@ -78,6 +78,17 @@ def test_the_edit_works_on_the_face_region_and_leaves_the_rest_of_a_large_photo_
     assert wide.identity.same_person and wide.face_after.box[0] > 1200  # in the photo's coordinates
 
 
+def test_an_edit_in_place_gives_the_same_photo_as_one_into_a_copy(editor, sample_rgb):
+    request = [EditRequest(attribute="happy", strength=0.8)]
+    copied = editor.render(sample_rgb, request, steps=0)
+    photo = sample_rgb.copy()
+    editor.analyze(photo)  # cached for this very array, which the edit then changes
+    in_place = editor.render(photo, request, steps=0, in_place=True)
+    assert in_place.image is photo and np.array_equal(photo, copied.image)
+    assert not np.array_equal(photo, sample_rgb)
+    assert all(ref() is not photo for ref, _ in editor._by_object.values())  # its analysis is forgotten
+
+
 def test_the_readout_uses_the_lower_lip_when_that_is_what_moved(editor, sample_rgb):
     requests = [
         EditRequest(attribute="brow_raise", strength=0.7),

@@ -180,3 +180,18 @@ def test_downscale_matches_an_area_average():
     small = downscale(photo, (250, 250))
     reference = cv2.resize(photo, (250, 250), interpolation=cv2.INTER_AREA)
     assert small.shape == (250, 250, 3) and np.abs(small.astype(int) - reference).mean() < 1.5
+
+
+@pytest.mark.parametrize("fmt", ["jpg", "png"])
+def test_a_large_photo_is_encoded_without_pillow_and_decodes_like_pillows_file(fmt):
+    rng = np.random.default_rng(2)
+    photo = cv2.resize(rng.integers(0, 256, (50, 50, 3), dtype=np.uint8), (4100, 4000))  # 16.4 MP
+    kept = photo.copy()
+    ours = load_image(encode_image(photo, fmt))
+    assert np.array_equal(photo, kept)  # not consumed: the caller's photo is untouched
+    pillows = load_image(_encode(Image.fromarray(photo), "JPEG" if fmt == "jpg" else "PNG", quality=95))
+    assert ours.shape == photo.shape and np.abs(ours.astype(np.int16) - pillows).max() <= 1
+    if fmt == "png":
+        assert np.array_equal(ours, photo)
+    consumed = encode_image(photo, fmt, consume=True)  # may overwrite the array: the same file
+    assert np.array_equal(load_image(consumed), ours)
