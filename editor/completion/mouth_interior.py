@@ -55,6 +55,8 @@ class MouthConfig:
     throat_shadow: float = 0.35  # darkening of a cavity opened wider than the example, toward its middle
     upper_band: float = 0.09  # a dropped jaw still shows this much upper teeth (fraction of the width)
     lower_band: float = 0.03  # ... and this much of the lower lip's inner edge and lower teeth
+    lower_shadow: float = 0.45  # darkening of those lower teeth (the upper jaw shades them)
+    min_cavity: float = 0.05  # the dark cavity fades in as the strip between the teeth grows to this height
     tongue_light: float = 0.8  # the tongue's lightness: the example's lips' L times this
     cavity_light: float = 0.18  # the cavity's lightness under the upper teeth: the lips' L times this
 
@@ -226,34 +228,54 @@ def _fit_example(
     drop = np.clip((gap_t - gap_e) / gap_e, 0.0, 1.0)  # 0: fits the example, 1: twice its height
     upper = half - (half - np.minimum(config.upper_band * MOUTH_WIDTH, half)) * drop
     lower = half - (half - np.minimum(config.lower_band * MOUTH_WIDTH, half)) * drop
+    # The cavity fades in with the drop and only once the strip between the bands is tall enough to read
+    # as one: a thin crack of dark between the teeth looks like a drawn line. Until then the example is
+    # stretched whole (the bands alone would repeat one of its rows across the strip).
+    strip = np.maximum(gap_t - upper - lower, 0.0)
+    opened = _smoothstep(0.1, 0.4, drop) * _smoothstep(
+        0.4 * config.min_cavity * MOUTH_WIDTH, config.min_cavity * MOUTH_WIDTH, strip
+    )
+    span = max(loop_frame[10, 0] - loop_frame[0, 0], 1e-6)
+    across = np.sin(np.pi * np.clip((fx - loop_frame[0, 0]) / span, 0, 1))  # 0 at the corners, 1 mid-mouth
+    # In a dropped jaw the lower lip covers the lower teeth toward the corners: they show mid-mouth only.
+    lower = lower * (1.0 - opened * (1.0 - across))
+    lower = np.where(opened * (lower < 0.015 * MOUTH_WIDTH) > 0.5, 0.0, lower)  # no sliver of a band
+    open_height = np.maximum(gap_t - upper - lower, 1e-3)
     squeezed = top_e + below_top * gap_e / gap_t
     banded = np.where(
         below_top < upper,
         top_e + below_top,
         np.where(above_bottom < lower, bottom_e - above_bottom, top_e + upper),
     )
-    source_y = np.where(gap_t <= gap_e, squeezed, banded)
+    source_y = np.where(gap_t <= gap_e, squeezed, squeezed + (banded - squeezed) * opened)
     rgb = cv2.remap(
         example.crop, fx.astype(np.float32), source_y.astype(np.float32), cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     ).astype(np.float32)  # fmt: skip
+    # ... and sit in the shadow of the upper jaw and teeth.
+    # (over the whole fade into the cavity below too: unshaded teeth there would draw a bright rim)
+    t = np.clip((above_bottom - lower) / (0.02 * MOUTH_WIDTH), 0.0, 1.0)
+    lower_teeth = 1.0 - t * t * (3.0 - 2.0 * t)
+    rgb *= (1.0 - config.lower_shadow * opened * lower_teeth)[..., None]
 
     into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
-    open_height = np.maximum(gap_t - upper - lower, 1e-3)
-    # The cavity fades in with the drop: an opening just taller than the example shows no crack of dark.
-    cavity = (_smoothstep(0.0, 0.012 * MOUTH_WIDTH, into_cavity) * _smoothstep(0.0, 0.35, drop))[..., None]
+    # The upper teeth end in a crisp edge; the shaded lower ones fade into the dark.
+    cavity = (
+        _smoothstep(0.0, 0.012 * MOUTH_WIDTH, below_top - upper)
+        * _smoothstep(-0.01 * MOUTH_WIDTH, 0.02 * MOUTH_WIDTH, above_bottom - lower)
+        * opened
+    )[..., None]
     down = np.clip((below_top - upper) / open_height, 0, 1)
     tissue = np.asarray(example.lip_lab, np.float32)  # the mouth's soft tissue shares the lips' hue
     tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))
     dark = _lab_rgb(tissue * np.array([config.cavity_light, 1.0, 1.0], np.float32))
     # The tongue fills the bottom of the cavity, in the middle (it curves away toward the corners).
-    span = max(loop_frame[10, 0] - loop_frame[0, 0], 1e-6)
-    middle = np.sin(np.pi * np.clip((fx - loop_frame[0, 0]) / span, 0, 1)) ** 0.5
+    middle = across**0.5
     inside = dark + (tongue - dark) * (_smoothstep(0.45, 1.0, down) * middle)[..., None]
     return _Fitted(
         rgb=rgb * (1 - cavity) + inside * cavity,
         below_top=below_top,
-        cavity_depth=np.clip(into_cavity, 0, None) / open_height,
+        cavity_depth=np.clip(into_cavity, 0, None) / open_height * opened,  # no throat in a thin crack
     )
 
 

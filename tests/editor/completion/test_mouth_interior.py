@@ -78,3 +78,50 @@ def test_the_interior_follows_the_photo_light_read_off_the_eye_whites(face_point
         )
         results.append(painted[alpha > 0.9].mean())
     assert results[1] < 0.8 * results[0]
+
+
+def _lens_loop(height: float, centre=(88.0, 60.0), width: float = 128.0) -> np.ndarray:
+    """(20, 2) an inner-lip loop in the mouth frame: corners 0 and 10, upper chain then lower back."""
+    t = np.linspace(0.0, np.pi, 11)
+    x = centre[0] - 0.5 * width * np.cos(t)
+    upper = np.stack([x, centre[1] - 0.5 * height * np.sin(t)], axis=1)
+    lower = np.stack([x[1:-1], centre[1] + 0.5 * height * np.sin(t[1:-1])], axis=1)[::-1]
+    return np.vstack([upper, lower])
+
+
+def _fitted(example_height: float, target_height: float):
+    from editor.completion.mouth_bank import CROP_SIZE, MouthExample
+    from editor.completion.mouth_interior import MouthConfig, _fit_example, _shade
+
+    example = MouthExample(
+        crop=np.full((CROP_SIZE[1], CROP_SIZE[0], 3), 210, np.uint8),  # teeth, evenly lit
+        loop=_lens_loop(example_height).astype(np.float32),
+        lip_lab=np.array([55.0, 20.0, 10.0], np.float32),
+        sclera_lab=np.full(3, np.nan, np.float32),
+        face_id="test",
+    )
+    loop = _lens_loop(target_height)
+    ys, xs = np.mgrid[0 : CROP_SIZE[1], 0 : CROP_SIZE[0]].astype(np.float64)
+    in_frame = np.stack([xs, ys], axis=-1)
+    fitted = _fit_example(example, loop, in_frame, MouthConfig())
+    opening = inside(loop, in_frame.shape[:2]) & (np.abs(xs - 88.0) < 40)  # the middle of the opening
+    return fitted, _shade(fitted, loop, in_frame, MouthConfig()), opening
+
+
+def test_an_opening_just_taller_than_the_example_shows_no_dark_crack():
+    """The example is stretched: no thin line of cavity or throat shadow across the teeth."""
+    fitted, shade, opening = _fitted(20.0, 23.0)
+    lightness = fitted.rgb.mean(axis=-1)[opening]
+    assert lightness.min() > 0.95 * 210
+    assert fitted.cavity_depth[opening].max() < 0.05
+    # what remains of the shading is the upper lip's shadow, fading smoothly downward (no dip)
+    column = (fitted.rgb.mean(axis=-1) * shade)[:, 88][opening[:, 88]]
+    assert np.all(np.diff(column) > -1.0)
+
+
+def test_a_dropped_jaw_opens_a_dark_cavity_between_the_teeth():
+    fitted, _, opening = _fitted(20.0, 48.0)
+    lightness = fitted.rgb.mean(axis=-1)[opening]
+    assert lightness.max() > 0.9 * 210  # the upper teeth stay
+    assert lightness.min() < 0.35 * 210  # and the cavity is dark
+    assert fitted.cavity_depth[opening].max() > 0.4
