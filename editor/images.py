@@ -176,7 +176,7 @@ def _encode_directly(rgb: np.ndarray, pil_format: str, quality: int, *, consume:
     at 12000x12000); OpenCV reads BGR, swapped in place when the caller gave the array up (``consume``),
     else into one 3-byte copy. JPEG: 4:2:0 chroma like Pillow's default; PNG: zlib level 1."""
     owned = consume and rgb.flags.writeable and rgb.flags.c_contiguous
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=rgb if owned else None)
+    bgr = swap_channels_in_place(rgb) if owned else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     if pil_format == "JPEG":
         params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
         ok, encoded = cv2.imencode(".jpg", bgr, params)
@@ -295,7 +295,7 @@ def _decode(data: bytes, label: str) -> np.ndarray:
             _check_size(pil.width, pil.height, label)
             _check_not_a_bomb(len(data), pil.width, pil.height, label)
             if _decodes_directly(pil):
-                return _decode_directly(data, label)
+                return _decode_directly(data, label, _oriented_shape(pil))
             pil.load()
     except ImageLoadError:
         raise
@@ -340,21 +340,74 @@ def _decodes_directly(pil: Image.Image) -> bool:
     )
 
 
-def _decode_directly(data: bytes, label: str) -> np.ndarray:
+def _decode_directly(data: bytes, label: str, shape: tuple[int, int]) -> np.ndarray:
     """A large 8-bit JPEG or PNG decoded by OpenCV (EXIF orientation applied), (H, W, 3) uint8 RGB.
 
     OpenCV 4.10+ decodes straight into RGB (`cv2.IMREAD_COLOR_RGB`: the same pixels as decoding BGR and
     swapping, without the swap's pass over the photo); older ones decode BGR and swap in place.
+    ``shape``: the (height, width) the photo will have once turned upright.
     """
     rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR if rgb_flag is None else rgb_flag)
+    flag = cv2.IMREAD_COLOR if rgb_flag is None else rgb_flag
+    decoded = _read_into(data, flag, shape)
     if decoded is None:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    if decoded is None or decoded.size == 0:
         raise ImageLoadError(
             f"{label} is a damaged or truncated image file; re-export or re-download it, then try again."
         )
     if rgb_flag is None:
-        cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)  # in place: no second full-size copy
+        swap_channels_in_place(decoded)
     return decoded
+
+
+def _read_into(data: bytes, flag: int, shape: tuple[int, int]) -> np.ndarray | None:
+    """``data`` decoded by OpenCV into an array made here, or None where that cannot be done.
+
+    `cv2.imdecode` hands Python a copy of the image it decoded (at 12000x12000, 432 MB more at the
+    peak, and as long again to fill); `cv2.imread` decodes into a given array. So the bytes, already
+    checked, go into an in-memory file (Linux ``memfd``) that imread reads.
+    """
+    if not hasattr(os, "memfd_create"):  # pragma: no cover - not Linux
+        return None
+    target = np.empty((*shape, 3), np.uint8)
+    descriptor = os.memfd_create("facechat-decode", getattr(os, "MFD_CLOEXEC", 0))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        decoded = cv2.imread(f"/proc/self/fd/{descriptor}", target, flag)
+    except (OSError, TypeError, cv2.error) as error:  # an OpenCV without imread(path, dst, flags)
+        logger.debug("decoding into an array failed (%s); decoding with imdecode", error)
+        return None
+    finally:
+        os.close(descriptor)
+    if decoded is None or decoded.size == 0:
+        return None
+    if decoded is not target:
+        logger.debug("OpenCV decoded %s, not the expected %s", decoded.shape, target.shape)
+    return decoded
+
+
+def _oriented_shape(pil: Image.Image) -> tuple[int, int]:
+    """(height, width) of ``pil`` once its EXIF orientation is applied (turned a quarter for 5 to 8)."""
+    try:
+        orientation = pil.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block: OpenCV ignores it too
+        orientation = 1
+    return (pil.width, pil.height) if orientation in (5, 6, 7, 8) else (pil.height, pil.width)
+
+
+def swap_channels_in_place(image: np.ndarray, rows: int = 512) -> np.ndarray:
+    """RGB <-> BGR of an (H, W, 3) uint8 array in place, ``rows`` at a time; returns ``image``.
+
+    `cv2.cvtColor` with ``dst`` the source itself first copies the whole source; a band at a time the
+    copy is a band's.
+    """
+    for top in range(0, image.shape[0], rows):
+        band = image[top : top + rows]
+        cv2.cvtColor(band, cv2.COLOR_RGB2BGR, dst=band)
+    return image
 
 
 def _pil_to_rgb(pil: Image.Image, label: str, *, owned: bool = False) -> np.ndarray:

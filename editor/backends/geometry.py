@@ -25,6 +25,7 @@ import numpy as np
 
 from editor import vocabulary as vocab
 from editor.backends.base import BackendEdit
+from editor.backends.reduced import apply_at_full_resolution, reduced_size, to_reduced
 from editor.completion import Completion, CompletionStage
 from editor.face import Face
 from editor.geometry.basis import BlendshapeBasis, load_basis
@@ -134,7 +135,7 @@ class GeometryBackend:
         adding, removing = _split(weights)
         smile = self.smile_level(removing) + fraction * self.smile_level(adding)
         lip_raise = fraction * self.lip_raise_level(adding)
-        result, completed = self.render(
+        result, completed = self.render_region(
             image, face.landmarks, target, config, smile=smile, lip_raise=lip_raise
         )
         if result.folded:
@@ -145,7 +146,7 @@ class GeometryBackend:
         frames = self._frames(image, face, (smile, lip_raise), target, config, steps, preview_side)
         elapsed = time.perf_counter() - started
         return BackendEdit(
-            image=completed.image,
+            image=completed,
             frames=frames,
             notes=tuple(notes),
             diagnostics={
@@ -153,7 +154,7 @@ class GeometryBackend:
                 "plausible_fraction": fraction,
                 "min_jacobian": result.min_jacobian,
                 "warp_ms": result.timings.get("total", 0.0),
-                "completion_ms": completed.timings["total"],
+                "completion_ms": result.timings.get("completion", 0.0),
                 "ms": 1000 * elapsed,
             },
         )
@@ -181,6 +182,45 @@ class GeometryBackend:
             lip_raise=lip_raise,
         )
         return result, completed
+
+    def render_region(
+        self, image: np.ndarray, source: np.ndarray, target: np.ndarray, config: WarpConfig, **levels: float
+    ) -> tuple[WarpResult, np.ndarray]:
+        """`render` for a face region of any size: (warp, completed (H, W, 3) uint8 image).
+
+        A region longer than `reduced.REDUCED_SIDE` is warped and completed on a reduced view, and
+        the result carried back onto its full-resolution pixels (`reduced.apply_at_full_resolution`);
+        the warp's diagnostics are then the reduced view's (its fold fractions and Jacobians are
+        ratios, the same at any scale). Its ``timings`` gain "completion" (ms). ``levels``: `render`'s
+        ``smile`` and ``lip_raise``. A smaller region is rendered exactly as `render` does.
+        """
+        size = reduced_size(image.shape[:2])
+        if size is None:
+            result, completed = self.render(image, source, target, config, **levels)
+            result.timings["completion"] = completed.timings["total"]
+            return result, completed.image
+        started = time.perf_counter()
+        scales = (size[0] / image.shape[1], size[1] / image.shape[0])
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        result, completed = self.render(
+            small, to_reduced(source, scales), to_reduced(target, scales), config, **levels
+        )
+        gain = np.exp(completed.shading)
+        shaded = cv2.multiply(result.image, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)
+        painted = completed.mouth_alpha
+        if completed.lid_alpha is not None:
+            painted = np.maximum(painted, completed.lid_alpha)
+        carried = time.perf_counter()
+        out = apply_at_full_resolution(
+            image, result.flow, completed.shading, shaded, completed.image, painted
+        )
+        result.timings["completion"] = completed.timings["total"]
+        result.timings["full_resolution"] = 1000 * (time.perf_counter() - carried)
+        result.timings["reduced_total"] = 1000 * (time.perf_counter() - started)
+        logger.debug(
+            "edited a %dx%d face region on a %dx%d view", image.shape[1], image.shape[0], size[0], size[1]
+        )
+        return result, out
 
     def plausible_target(
         self, face: Face, weights: Mapping[str, float], notes: list[str] | None = None

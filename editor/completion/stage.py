@@ -43,12 +43,14 @@ class Completion:
         mouth_alpha: (H, W) float32 opacity of the painted mouth interior (zeros when none).
         shading: (H, W) float32 log-luminance change the detail added (zeros outside the face).
         timings: milliseconds per part.
+        lid_alpha: (H, W) float32 opacity of the painted lash lines (None when the lids stage is off).
     """
 
     image: np.ndarray
     mouth_alpha: np.ndarray
     shading: np.ndarray
     timings: dict[str, float]
+    lid_alpha: np.ndarray | None = None
 
 
 class CompletionStage:
@@ -130,12 +132,15 @@ class CompletionStage:
                 exclude=exclude,
             )
         timings["mouth"] = 1000 * (time.perf_counter() - started) - timings["detail"]
+        lid_alpha = None
         if self.config.lids is not None:
-            out, _ = paint_closed_lids(
+            out, lid_alpha = paint_closed_lids(
                 out, original, np.asarray(source)[:, :2], np.asarray(target)[:, :2], self.config.lids
             )
         timings["total"] = 1000 * (time.perf_counter() - started)
-        return Completion(image=out, mouth_alpha=mouth_alpha, shading=shading, timings=timings)
+        return Completion(
+            image=out, mouth_alpha=mouth_alpha, shading=shading, timings=timings, lid_alpha=lid_alpha
+        )
 
     def _detail(
         self,

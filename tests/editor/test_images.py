@@ -58,6 +58,21 @@ def test_exif_orientation_is_applied(gradient):
     assert np.abs(loaded.astype(int) - expected).mean() < 3
 
 
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_a_photo_decoded_by_opencv_is_turned_like_pillow_turns_it(orientation, gradient, monkeypatch):
+    from editor import images
+
+    pil = Image.fromarray(gradient)
+    exif = pil.getexif()
+    exif[0x0112] = orientation
+    data = _encode(pil, "JPEG", quality=100, exif=exif.tobytes())
+    expected = load_image(data)  # small: Pillow decodes and turns it
+    monkeypatch.setattr(images, "DIRECT_DECODE_PIXELS", 0)  # as a large photo: OpenCV
+    direct = load_image(data)
+    assert direct.shape == expected.shape and direct.flags.writeable
+    assert np.abs(direct.astype(int) - expected).max() <= 2
+
+
 @pytest.mark.parametrize("mode", ["L", "LA", "RGBA", "P", "CMYK", "I;16", "I", "F", "1"])
 def test_pixel_formats_become_rgb_uint8(mode, gradient):
     pil = Image.fromarray(gradient).convert("L" if mode in ("I;16", "I", "F") else "RGB")
@@ -195,3 +210,23 @@ def test_a_large_photo_is_encoded_without_pillow_and_decodes_like_pillows_file(f
         assert np.array_equal(ours, photo)
     consumed = encode_image(photo, fmt, consume=True)  # may overwrite the array: the same file
     assert np.array_equal(load_image(consumed), ours)
+
+
+def test_a_large_photo_is_decoded_and_encoded_without_a_second_full_size_copy():
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    photo = cv2.resize(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), (4100, 4000))  # 16.4 MP, 49 MB
+    data = _encode(Image.fromarray(photo), "JPEG", quality=90)
+    tracemalloc.start()
+    try:
+        decoded = load_image(data)
+        decode_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        encoded = encode_image(decoded, "jpg", consume=True)
+        encode_peak = tracemalloc.get_traced_memory()[1] - decoded.nbytes
+    finally:
+        tracemalloc.stop()
+    assert decode_peak < 1.2 * photo.nbytes  # cv2.imdecode alone peaks at twice the photo
+    assert encode_peak < 0.2 * photo.nbytes  # Pillow would copy it into 4 bytes per pixel
+    assert np.abs(load_image(encoded).astype(np.int16) - photo).mean() < 3
