@@ -3,6 +3,7 @@
     python -m eval.bench_robustness kill-loop --kills 50            # the session writer facechat uses
     python -m eval.bench_robustness kill-loop --kills 50 --writer per-file   # the old one, for contrast
     python -m eval.bench_robustness photos --out /tmp/huge          # huge.jpg (12000x12000), bomb.png
+    python -m eval.bench_robustness time-edit --photo /tmp/huge/huge.jpg --runs 3   # wall and peak RSS
     python -m eval.bench_robustness blind-spots --london ../shared/data/london   # what FaceLandmarker sees
 
 kill-loop: a child process saves two different sessions (different photos, different conversations)
@@ -17,6 +18,10 @@ folder), to show that the loop does catch mixing.
 photos: the inputs of the huge-photo checks, to be timed with ``/usr/bin/time -v facechat edit ...``:
 ``huge.jpg``, the sample portrait upscaled to 12000x12000 (JPEG, quality 92), and ``bomb.png``, a
 12000x12000 white PNG of a few tens of KB that declares 144 megapixels.
+
+time-edit: ``facechat edit PHOTO "make her smile" -o OUT`` run ``--runs`` times in fresh processes, each
+timed like ``/usr/bin/time -v`` does (wall clock, the process tree's maximum resident set size from
+``wait4``), with the load average before each run; the median of each.
 
 blind-spots: how much FaceLandmarker's "blind" blendshapes (`editor.editor.BLIND_BLENDSHAPES`) move, on
 real photos (London neutral vs smiling) and on edits (the sample and the first London neutral photos,
@@ -188,6 +193,70 @@ def make_photos(out: Path, side: int = 12000) -> dict[str, str]:
     return {name: f"{(out / name).stat().st_size} bytes" for name in ("huge.jpg", "bomb.png")}
 
 
+#: GNU time, as the README's figures were taken (its own process is small, so the peak RSS it reports is
+#: the command's: a child forked from this Python process would count this process's memory too).
+GNU_TIME = Path("/usr/bin/time")
+
+
+def timed_run(command: list[str]) -> dict:
+    """Run ``command`` under ``/usr/bin/time -v``: its wall-clock seconds, peak RSS (MB), exit status
+    and the 1-minute load average just before it started.
+
+    Without GNU time, the wall clock and ``wait4``'s peak RSS, which then includes the size of this
+    process at the fork (an upper bound; the result says ``"rss_from": "wait4"``).
+    """
+    import os
+
+    load = os.getloadavg()[0]
+    gnu = GNU_TIME.is_file()
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [str(GNU_TIME), "-v", *command] if gnu else command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    error = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    child.returncode = os.waitstatus_to_exitcode(status)
+    result = {"wall_s": round(wall, 2), "max_rss_mb": round(usage.ru_maxrss / 1024), "rss_from": "wait4"}
+    if gnu:
+        report = dict(line.strip().rsplit(": ", 1) for line in error.splitlines() if line.startswith("\t"))
+        if "Maximum resident set size (kbytes)" in report:
+            clock = report["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
+            result = {
+                "wall_s": round(sum(float(part) * 60**i for i, part in enumerate(reversed(clock))), 2),
+                "max_rss_mb": round(int(report["Maximum resident set size (kbytes)"]) / 1024),
+                "rss_from": "/usr/bin/time -v",
+            }
+            code = report.get("Exit status")
+            child.returncode = int(code) if code is not None else child.returncode
+            error = "\n".join(line for line in error.splitlines() if not line.startswith("\t"))
+    error = error.strip()
+    return {
+        **result,
+        "load_1min": round(load, 2),
+        "exit": child.returncode,
+        **({"stderr": error[-300:]} if error else {}),
+    }
+
+
+def time_edit(photo: Path, text: str, runs: int, out: Path) -> dict:
+    """``facechat edit photo text -o out`` timed ``runs`` times: every run and the medians."""
+    import shutil
+
+    script = shutil.which("facechat", path=str(Path(sys.executable).parent))
+    facechat = [script] if script else [sys.executable, "-m", "assistant.cli"]
+    results = [timed_run([*facechat, "edit", str(photo), text, "-o", str(out)]) for _ in range(runs)]
+    return {
+        "command": " ".join([*facechat, "edit", str(photo), f'"{text}"', "-o", str(out)]),
+        "runs": results,
+        "median_wall_s": float(np.median([r["wall_s"] for r in results])),
+        "median_max_rss_mb": float(np.median([r["max_rss_mb"] for r in results])),
+        "load_1min": [r["load_1min"] for r in results],
+    }
+
+
 # ---------------------------------------------------------------------------------------------- blind spots
 
 
@@ -251,6 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     photos = commands.add_parser("photos", help="write huge.jpg and bomb.png")
     photos.add_argument("--out", type=Path, required=True)
     photos.add_argument("--side", type=int, default=12000)
+    timing = commands.add_parser("time-edit", help="time `facechat edit` on a photo (wall, peak RSS)")
+    timing.add_argument("--photo", type=Path, required=True)
+    timing.add_argument("--text", default="make her smile")
+    timing.add_argument("--runs", type=int, default=3)
+    timing.add_argument("--out", type=Path, default=None, help="edited photo (default: beside it)")
     spots = commands.add_parser("blind-spots", help="how much the blind blendshapes move")
     spots.add_argument("--london", type=Path, required=True, help="the London set (neutral/, smiling/)")
     spots.add_argument("--limit", type=int, default=50, help="London people for the real smiles")
@@ -263,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "photos":
         result = make_photos(args.out, args.side)
+    elif args.command == "time-edit":
+        out = args.out or args.photo.with_name(f"{args.photo.stem}_timed{args.photo.suffix}")
+        result = time_edit(args.photo, args.text, args.runs, out)
     elif args.command == "blind-spots":
         result = blind_spots(args.london, args.limit, args.edits)
     else:
