@@ -90,6 +90,8 @@ def test_prototype_motion_directions():
     assert happy[LEFT_CORNER, y] < 0 and happy[RIGHT_CORNER, y] < 0  # corners up
     sad = _motion(prototype("sad"))
     assert sad[LEFT_CORNER, y] > 0 and sad[RIGHT_CORNER, y] > 0  # corners down
+    closed_lids = _motion(prototype("eyes_closed"))[LEFT_UPPER_LID, y]
+    assert 0.1 * closed_lids < sad[LEFT_UPPER_LID, y] < 0.6 * closed_lids  # lids droop (AU41), not close
     surprised = _motion(prototype("surprised"))
     assert surprised[LEFT_BROW, y] < -0.03 and surprised[CHIN, y] > 0.1  # brows up, jaw drops
     angry = _motion(prototype("angry"))
