@@ -192,13 +192,13 @@ class Assistant:
                 self._parser = configured_parser()
             return self._parser
 
-    def _preload(self) -> None:
-        """For a background thread: the face models, then the parser (each about a second cold)."""
-        _preload_shared_editor(self._backend)
+    def _prepare_parser(self) -> None:
+        """Build the parser now (about half a second cold), for the first message; a failure is left
+        for that message's own call to report."""
         try:
-            self.parser  # noqa: B018 - built for the first message
+            self.parser  # noqa: B018 - built and kept
         except Exception as error:  # noqa: BLE001 - the first message's own call raises it again, cleanly
-            logger.debug("preloading the parser failed: %s", error)
+            logger.debug("preparing the parser failed: %s", error)
 
     # ------------------------------------------------------------------ photo
 
@@ -209,9 +209,14 @@ class Assistant:
             FacechatError: the photo cannot be read, has no usable face, or ``face_index`` is out of range.
         """
         with self._lock:
-            if self._editor is None:  # load the face models while the photo decodes (a large JPEG: seconds)
-                threading.Thread(target=self._preload, name="facechat-models", daemon=True).start()
+            loading = self._editor is None
+            if loading:  # load the face models while the photo decodes (a large JPEG: a second or more)
+                threading.Thread(
+                    target=_preload_shared_editor, args=(self._backend,), name="facechat-models", daemon=True
+                ).start()
             rgb = load_image(image)
+            if loading:  # and the parser while the models finish loading
+                self._prepare_parser()
             face = self.editor.analyze(rgb, face_index)
             self.original, self.current = rgb, rgb
             # decoded here (not the caller's own array) and writeable: `keep_original` False may reuse it

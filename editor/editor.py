@@ -15,6 +15,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -144,11 +145,12 @@ class Editor:
         self.registry = registry or default_registry()
         self.preview_side = preview_side
         self.gate_tries = gate_tries
-        self._cache: OrderedDict[tuple[str, int | None], tuple[Face, np.ndarray]] = OrderedDict()
-        self._by_object: OrderedDict[tuple[int, int | None], tuple[weakref.ref, tuple[Face, np.ndarray]]] = (
+        self._cache: OrderedDict[tuple[str, int | None], tuple[Face, Future]] = OrderedDict()
+        self._by_object: OrderedDict[tuple[int, int | None], tuple[weakref.ref, tuple[Face, Future]]] = (
             OrderedDict()
         )
         self._cache_lock = threading.Lock()
+        self._embedding_pool: ThreadPoolExecutor | None = None
 
     def supports(self, attribute: str) -> bool:
         """Whether an installed backend can edit ``attribute``."""
@@ -268,14 +270,15 @@ class Editor:
 
     # ------------------------------------------------------------------ internals
 
-    def _original(self, image: np.ndarray, face_index: int | None) -> tuple[Face, np.ndarray]:
+    def _original(self, image: np.ndarray, face_index: int | None) -> tuple[Face, Future]:
         """(face, identity embedding) of the original photo, cached by the photo's content.
 
         The same array object is recognised without hashing its pixels (photos are never changed in
         place in facechat); another array with the same pixels is, up to `CONTENT_KEY_VALUES` (hashing
         a 12000x12000 photo takes about as long as analysing it again). The embedding is taken the
         way edits are judged: on the face's region, re-analysed there (`face_region`), so the two
-        numbers compare alike.
+        numbers compare alike; it is a `Future`, computed on a worker thread while the first edit
+        renders (only the judgement of an edit needs it).
         """
         ident = (id(image), face_index)
         with self._cache_lock:
@@ -289,9 +292,7 @@ class Editor:
             entry = self._cache.get(key)
         if entry is None:
             face = self.analyzer.analyze_one(image, face_index)
-            x0, y0, x1, y1 = face_region(face, image.shape[:2])
-            work, work_face = image[y0:y1, x0:x1], face.translated(-x0, -y0)
-            entry = (face, self.scorer.embed(work, self.nearest_face(work, work_face) or work_face))
+            entry = (face, self._embedder().submit(self._region_embedding, image, face))
         with self._cache_lock:
             if key is not None:
                 self._cache[key] = entry
@@ -302,6 +303,19 @@ class Editor:
             while len(self._by_object) > 8:
                 self._by_object.popitem(last=False)
         return entry
+
+    def _region_embedding(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """The identity embedding of ``face`` on its region of ``image``, re-analysed there."""
+        x0, y0, x1, y1 = face_region(face, image.shape[:2])
+        work, work_face = image[y0:y1, x0:x1], face.translated(-x0, -y0)
+        return self.scorer.embed(work, self.nearest_face(work, work_face) or work_face)
+
+    def _embedder(self) -> ThreadPoolExecutor:
+        """The worker thread that embeds originals (made on first use)."""
+        with self._cache_lock:
+            if self._embedding_pool is None:
+                self._embedding_pool = ThreadPoolExecutor(1, thread_name_prefix="facechat-embed")
+            return self._embedding_pool
 
     def _forget(self, image: np.ndarray) -> None:
         """Drop the cached analyses of the array ``image`` (about to be changed in place)."""
@@ -348,12 +362,13 @@ class Editor:
         return min(faces, key=lambda f: float(np.linalg.norm(f.box[:2] + f.box[2:] / 2 - centre)))
 
     def _judge(
-        self, edited: np.ndarray, face: Face, original_embedding: np.ndarray
+        self, edited: np.ndarray, face: Face, original_embedding: Future
     ) -> tuple[IdentityResult | None, Face | None]:
+        reference = original_embedding.result()  # before the photo can change (an edit in place)
         after = self.nearest_face(edited, face)
         if after is None:
             return None, None
-        similarity = self.scorer.similarity(original_embedding, self.scorer.embed(edited, after))
+        similarity = self.scorer.similarity(reference, self.scorer.embed(edited, after))
         return self.scorer.judge(similarity), after
 
     def _expression_check(

@@ -73,37 +73,47 @@ def apply_at_full_resolution(
     differs = completed != shaded
     touched = differs[..., 0] | differs[..., 1] | differs[..., 2] | (painted > 0)
     out = image.copy()
-    box = _full_box(moved | touched, (sx, sy), (height, width))
-    if box is None:
+    support = moved | touched
+    rows = np.flatnonzero(support.any(axis=1))
+    if len(rows) == 0:
         return out
+    y0, y1 = _full_span(rows, sy, height)
     # What was painted, cropped to where it was (a mouth, two eyes: a small part of the view).
-    paint_box = _full_box(touched, (sx, sy), (height, width))
-    if paint_box is not None:
-        rows, cols = np.flatnonzero(touched.any(axis=1)), np.flatnonzero(touched.any(axis=0))
-        r0, r1 = max(rows[0] - 2, 0), min(rows[-1] + 3, h)
-        c0, c1 = max(cols[0] - 2, 0), min(cols[-1] + 3, w)
+    paint_rows = np.flatnonzero(touched.any(axis=1))
+    if len(paint_rows):
+        paint_cols = np.flatnonzero(touched.any(axis=0))
+        paint_x, paint_y = _full_span(paint_cols, sx, width), _full_span(paint_rows, sy, height)
+        r0, r1 = max(paint_rows[0] - 2, 0), min(paint_rows[-1] + 3, h)
+        c0, c1 = max(paint_cols[0] - 2, 0), min(paint_cols[-1] + 3, w)
         crop = (slice(r0, r1), slice(c0, c1))
         base = shaded[crop].astype(np.float32)
         change = completed[crop].astype(np.float32) - base  # what the completion painted
         alpha = np.ascontiguousarray(painted[crop])
-    x0, y0, x1, y1 = box
-    xs = ((np.arange(x0, x1, dtype=np.float32) + 0.5) * sx - 0.5)[None, :]
-    columns = np.arange(x0, x1, dtype=np.float32)[None, :]
     for top in range(y0, y1, BAND_ROWS):
         bottom = min(top + BAND_ROWS, y1)
+        # the reduced rows this band reads (bilinear: one more each side); the columns they change
+        first = max(int(np.floor((top + 0.5) * sy - 0.5)) - 1, 0)
+        last = min(int(np.ceil((bottom - 0.5) * sy - 0.5)) + 2, h)
+        cols = np.flatnonzero(support[first:last].any(axis=0))
+        if len(cols) == 0:
+            continue
+        x0, x1 = _full_span(cols, sx, width)
+        xs = ((np.arange(x0, x1, dtype=np.float32) + 0.5) * sx - 0.5)[None, :]
         ys = ((np.arange(top, bottom, dtype=np.float32) + 0.5) * sy - 0.5)[:, None]
         map_x = np.ascontiguousarray(np.broadcast_to(xs, (bottom - top, x1 - x0)))
         map_y = np.ascontiguousarray(np.broadcast_to(ys, (bottom - top, x1 - x0)))
         band_flow = _sample(flow, map_x, map_y)
-        source_x = band_flow[..., 0] / sx + columns
+        source_x = band_flow[..., 0] / sx + np.arange(x0, x1, dtype=np.float32)[None, :]
         source_y = band_flow[..., 1] / sy + np.arange(top, bottom, dtype=np.float32)[:, None]
         warped = cv2.remap(image, source_x, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         gain = np.exp(_sample(shading, map_x, map_y))
         sharp = cv2.multiply(warped, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)
         out[top:bottom, x0:x1] = sharp
-        if paint_box is None or top >= paint_box[3] or bottom <= paint_box[1]:
+        if not len(paint_rows) or top >= paint_y[1] or bottom <= paint_y[0]:
             continue
-        px0, px1 = max(paint_box[0], x0), min(paint_box[2], x1)
+        px0, px1 = max(paint_x[0], x0), min(paint_x[1], x1)
+        if px1 <= px0:
+            continue
         part = (slice(None), slice(px0 - x0, px1 - x0))
         mx, my = map_x[part] - np.float32(c0), map_y[part] - np.float32(r0)
         a = _sample(alpha, mx, my)[..., None]
@@ -118,18 +128,9 @@ def _sample(small: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarr
     return cv2.remap(small, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _full_box(
-    where: np.ndarray, scales: tuple[float, float], shape: tuple[int, int]
-) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1) of the full-resolution pixels whose reduced position lies near ``where``."""
-    rows, cols = np.flatnonzero(where.any(axis=1)), np.flatnonzero(where.any(axis=0))
-    if len(rows) == 0:
-        return None
-    sx, sy = scales
-    height, width = shape
-    # one reduced pixel of margin (bilinear reach), in full-resolution pixels
-    x0 = max(0, int(np.floor((cols[0] - 1 + 0.5) / sx - 0.5)))
-    y0 = max(0, int(np.floor((rows[0] - 1 + 0.5) / sy - 0.5)))
-    x1 = min(width, int(np.ceil((cols[-1] + 1 + 0.5) / sx - 0.5)) + 1)
-    y1 = min(height, int(np.ceil((rows[-1] + 1 + 0.5) / sy - 0.5)) + 1)
-    return x0, y0, x1, y1
+def _full_span(indices: np.ndarray, scale: float, size: int) -> tuple[int, int]:
+    """[start, stop) of the full-resolution pixels (of ``size``) whose reduced position (``scale``
+    reduced pixels per pixel) lies within one reduced pixel of ``indices`` (sorted, not empty)."""
+    start = max(0, int(np.floor((indices[0] - 1 + 0.5) / scale - 0.5)))
+    stop = min(size, int(np.ceil((indices[-1] + 1 + 0.5) / scale - 0.5)) + 1)
+    return start, stop

@@ -89,6 +89,24 @@ def test_an_edit_in_place_gives_the_same_photo_as_one_into_a_copy(editor, sample
     assert all(ref() is not photo for ref, _ in editor._by_object.values())  # its analysis is forgotten
 
 
+def test_the_originals_embedding_is_taken_on_a_worker_while_the_edit_renders(analyzer, sample_rgb):
+    import threading
+
+    from editor.identity import IdentityScorer
+
+    threads: list[str] = []
+
+    class Recording(IdentityScorer):
+        def embed(self, image, face):
+            threads.append(threading.current_thread().name)
+            return super().embed(image, face)
+
+    editor = Editor(analyzer=analyzer, scorer=Recording())
+    outcome = editor.render(sample_rgb.copy(), [EditRequest(attribute="happy", strength=0.7)], steps=0)
+    assert outcome.identity.same_person
+    assert threads[0].startswith("facechat-embed") and threads[1] == threading.current_thread().name
+
+
 def test_the_readout_uses_the_lower_lip_when_that_is_what_moved(editor, sample_rgb):
     requests = [
         EditRequest(attribute="brow_raise", strength=0.7),
