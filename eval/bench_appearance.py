@@ -74,9 +74,15 @@ def template_regions(tem: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarra
     return masks[0], masks[1]
 
 
-def people(data: Path) -> list[tuple[str, Path, Path | None]]:
-    """(name, photo, template or None) of the held-out London people and every Canada person."""
+def people(data: Path, split: str = "held-out") -> list[tuple[str, Path, Path | None]]:
+    """(name, photo, template or None) of the held-out London people and every Canada person, or with
+    ``split`` "calibration" of the other London people (the only ones a hair-mask setting may be tuned
+    on)."""
     calibration = json.loads(Path("editor/data/happy_calibration.json").read_text())
+    held_out = set(calibration["test_ids"])
+    if split == "calibration":
+        photos = sorted((data / "london" / "neutral").glob("*.jpg"))
+        return [(f"london/{p.stem}", p, p.with_suffix(".tem")) for p in photos if p.stem not in held_out]
     found = []
     for face_id in calibration["test_ids"]:
         photo = data / "london" / "neutral" / f"{face_id}.jpg"
@@ -152,9 +158,7 @@ def run(
             if tem is not None:
                 band, forehead = template_regions(read_tem(tem), image.shape[:2])
                 hair = hair_mask(face.landmarks, image).full() > 0.5
-                hair_rows.append({
-                    "person": name, "recall": float(hair[band].mean()), "leak": float(hair[forehead].mean()),
-                })  # fmt: skip
+                hair_rows.append({"person": name, **hair_scores(hair, band, forehead, image, face.landmarks)})
             row_tiles = [image]
             for attribute, colour in CASES:
                 if not backend.supports(attribute) or (attributes and attribute not in attributes):
@@ -195,6 +199,80 @@ def run(
         grid = np.concatenate([np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles])
         cv2.imwrite(str(montage), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
     return report
+
+
+#: A template-forehead pixel within this CIE76 distance of the cheeks' median colour counts as bare skin.
+SKIN_DELTA_E = 20.0
+
+
+def hair_scores(
+    hair: np.ndarray, band: np.ndarray, forehead: np.ndarray, image: np.ndarray, landmarks: np.ndarray
+) -> dict:
+    """Recall of the template hair ``band``, leak onto the template ``forehead``, and leak onto its
+    bare skin (all (H, W) bool).
+
+    The template's hairline is where hair grows from, so a fringe lies over the template forehead and
+    counts as leak there; ``leak_skin`` counts only forehead pixels that look like skin (within
+    `SKIN_DELTA_E` of the median colour of patches on both cheeks, landmarks 50 and 280), a proxy
+    for colour on skin that a fringe does not inflate.
+    """
+    from editor.images import to_lab
+
+    unit = float(np.linalg.norm(landmarks[468, :2] - landmarks[473, :2]))
+    radius = max(2, int(0.08 * unit))
+    patches = []
+    for index in (50, 280):
+        x, y = np.round(landmarks[index, :2]).astype(int)
+        patches.append(to_lab(image[y - radius : y + radius, x - radius : x + radius]).reshape(-1, 3))
+    cheeks = np.median(np.concatenate(patches), axis=0)
+    ys, xs = np.nonzero(forehead)
+    skin = np.linalg.norm(to_lab(image[ys, xs][None])[0] - cheeks, axis=1) < SKIN_DELTA_E  # (N,)
+    return {
+        "recall": float(hair[band].mean()), "leak": float(hair[forehead].mean()),
+        "leak_skin": float(hair[ys[skin], xs[skin]].mean()) if skin.any() else 0.0,
+        "forehead_skin": float(skin.mean()),
+    }  # fmt: skip
+
+
+def hair_masks(data: Path, split: str = "held-out", *, cache: Path | None = None) -> dict:
+    """Only the hair mask's recall / leak (and its time) on ``split``'s people, with templates.
+
+    ``cache`` (an .npz) keeps the landmarks found per person, so a rerun skips the landmark models.
+    """
+    from editor.appearance.hair import hair_mask
+    from editor.images import load_image
+
+    chosen = [p for p in people(data, split) if p[2] is not None]
+    found = dict(np.load(cache)) if cache is not None and cache.exists() else {}
+    rows = []
+    analyzer = None
+    for name, photo, tem in chosen:
+        image = load_image(photo)
+        if name not in found:
+            if analyzer is None:
+                from editor.face import FaceAnalyzer
+
+                analyzer = FaceAnalyzer()
+            found[name] = analyzer.analyze_one(image).landmarks
+        band, forehead = template_regions(read_tem(tem), image.shape[:2])
+        started = time.perf_counter()
+        hair = hair_mask(found[name], image).full() > 0.5
+        ms = 1000 * (time.perf_counter() - started)
+        rows.append({"person": name, **hair_scores(hair, band, forehead, image, found[name]), "ms": ms})
+    if analyzer is not None:
+        analyzer.close()
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, **found)
+    summary = _summary([], rows)["hair_mask"]
+    summary.update(
+        recall_min=min(r["recall"] for r in rows), leak_max=max(r["leak"] for r in rows),
+        leak_skin_max=max(r["leak_skin"] for r in rows), ms_median=statistics.median(r["ms"] for r in rows),
+        worst_recall=sorted(rows, key=lambda r: r["recall"])[:4],
+        worst_leak=sorted(rows, key=lambda r: -r["leak"])[:4],
+        worst_leak_skin=sorted(rows, key=lambda r: -r["leak_skin"])[:4],
+    )  # fmt: skip
+    return {"split": split, "summary": summary, "hair": rows}
 
 
 def _row(images: list[np.ndarray], face) -> np.ndarray:
@@ -243,6 +321,8 @@ def _summary(rows: list[dict], hair_rows: list[dict]) -> dict:
             "recall_mean": statistics.fmean(r["recall"] for r in hair_rows),
             "leak_median": statistics.median(r["leak"] for r in hair_rows),
             "leak_mean": statistics.fmean(r["leak"] for r in hair_rows),
+            "leak_skin_median": statistics.median(r["leak_skin"] for r in hair_rows),
+            "leak_skin_mean": statistics.fmean(r["leak_skin"] for r in hair_rows),
         }  # fmt: skip
     return out
 
@@ -257,8 +337,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N people of each set")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per edit (the median is kept)")
     parser.add_argument("--attributes", nargs="+", default=None, help="only these attributes")
+    parser.add_argument("--hair-only", action="store_true", help="only the hair mask's recall and leak")
+    parser.add_argument(
+        "--split",
+        choices=("held-out", "calibration"),
+        default="held-out",
+        help="with --hair-only: the held-out people, or the London calibration people",
+    )
+    parser.add_argument("--landmarks", type=Path, default=None, help="with --hair-only: landmark cache .npz")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.hair_only:
+        report = hair_masks(args.data, args.split, cache=args.landmarks)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1))
+        logger.info("%s", json.dumps(report["summary"], indent=1))
+        return
     report = run(args.data, limit=args.limit, repeats=args.repeats, montage=args.montage,
                  attributes=tuple(args.attributes) if args.attributes else None)  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
