@@ -231,10 +231,12 @@ class FlowEditor:
         return self.model.encode(to_tensor(target)[None], source)[0]
 
     def offset(self, requests: Sequence[EditRequest], scale: float = 1.0) -> torch.Tensor:
-        """sum_j s_j d_j of the requests, (1, C, h, w): Algorithm 1's full-strength latent move."""
+        """sum_j s_j g_j d_j of the requests, (1, C, h, w): Algorithm 1's full-strength latent move, each
+        direction d_j times its calibrated strength gain g_j (`Labels.gains`)."""
         total = np.zeros(self.labels.latent_shape, np.float32)
         for request in requests:
-            total += scale * request.strength * self.labels.direction(request.attribute)
+            gain = self.labels.gain(request.attribute)
+            total += scale * request.strength * gain * self.labels.direction(request.attribute)
         return torch.from_numpy(total)[None]
 
     @torch.no_grad()

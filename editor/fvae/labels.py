@@ -51,6 +51,9 @@ class Labels:
         counts: label -> number of pairs behind its direction.
         sources: label -> where its direction comes from.
         average_flows: label -> (H, W, 2) float32 mean normalised flow per unit strength.
+        gains: attribute -> multiplier of its direction at strength 1.0, calibrated on people outside the
+            benchmark's held-out ones (`python -m eval.calibrate_fvae`) so that strength 1.0 is the
+            typical expression, as for the geometry backend; 1.0 where none was calibrated.
     """
 
     latent_shape: tuple[int, int, int]
@@ -59,6 +62,11 @@ class Labels:
     counts: dict[str, int] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     average_flows: dict[str, np.ndarray] = field(default_factory=dict)
+    gains: dict[str, float] = field(default_factory=dict)
+
+    def gain(self, attribute: str) -> float:
+        """The calibrated multiplier of ``attribute``'s direction (1.0 when not calibrated)."""
+        return float(self.gains.get(attribute, 1.0))
 
     def direction(self, attribute: str) -> np.ndarray:
         """(C, h, w) direction of ``attribute``; KeyError naming the known ones."""
@@ -78,6 +86,7 @@ class Labels:
             "means": flat(self.means),
             "counts": self.counts,
             "sources": self.sources,
+            "gains": self.gains,
         }
         (Path(folder) / LABELS_FILE).write_text(json.dumps(payload) + "\n")
         if self.average_flows:
@@ -104,8 +113,15 @@ class Labels:
         if (Path(folder) / AVERAGE_FLOWS_FILE).is_file():
             with np.load(Path(folder) / AVERAGE_FLOWS_FILE) as data:
                 flows = {k: data[k].astype(np.float32) for k in data.files}
+        gains = {k: float(v) for k, v in raw.get("gains", {}).items()}
         return cls(
-            shape, arrays(raw["directions"]), arrays(raw["means"]), raw["counts"], raw["sources"], flows
+            shape,
+            arrays(raw["directions"]),
+            arrays(raw["means"]),
+            raw["counts"],
+            raw["sources"],
+            flows,
+            gains,
         )
 
 

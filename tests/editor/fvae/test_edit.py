@@ -105,3 +105,16 @@ def test_shipped_checkpoint_smiles(analyzer, sample_rgb, sample_face):
     happy = backend.edit(sample_rgb, sample_face, [EditRequest(attribute="happy", strength=1.0)], steps=0)
     smile = [analyzer.analyze_one(e.image).blendshapes["mouthSmileLeft"] for e in (sad, happy)]
     assert smile[1] > smile[0]
+
+
+def test_a_calibrated_gain_scales_the_latent_move_and_survives_save_and_load(tiny_checkpoint, tmp_path):
+    labels = Labels.load(tiny_checkpoint)
+    assert labels.gain("happy") == 1.0  # none calibrated
+    labels.gains = {"happy": 2.5}
+    labels.save(tmp_path)
+    again = Labels.load(tmp_path)
+    assert again.gain("happy") == 2.5 and again.gain("sad") == 1.0
+    plain = FlowEditor(FlowVAE.from_pretrained(tiny_checkpoint), Labels.load(tiny_checkpoint))
+    gained = FlowEditor(FlowVAE.from_pretrained(tiny_checkpoint), again)
+    request = [EditRequest(attribute="happy", strength=0.4)]
+    assert torch.allclose(gained.offset(request), 2.5 * plain.offset(request))
