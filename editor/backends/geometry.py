@@ -5,8 +5,10 @@ weights of all requests are summed (composition in blendshape space), the blends
 into target positions of the face's 478 landmarks (`editor.geometry.motion`), and the photo's own pixels
 are moved there by a feathered thin-plate-spline warp at full resolution (`editor.warp`); the shared
 completion stage (`editor.completion`) then adds what a warp cannot make: a real mouth interior where
-the lips part, the shading of folds and wrinkles, a lash line over closed eyes. It is the baseline
-every learnt backend must beat and the generator of synthetic training pairs.
+the lips part, the shading of folds and wrinkles, a lash line over closed eyes. A face region longer
+than 1600 px is warped and completed on a reduced view, carried back onto its own full-resolution
+pixels (`editor.backends.reduced`). It is the baseline every learnt backend must beat and the generator
+of synthetic training pairs.
 
 Signed strength: positive adds the expression; negative suppresses one already present, by the amount
 FaceLandmarker measures on the photo (you cannot remove a smile that is not there). ``neutral`` removes
