@@ -1,12 +1,25 @@
 """Hair colour, with a hair mask built from what can be had offline (no face-parsing network).
 
-The mask: around the head (a box from the face oval), at about 200 px, OpenCV's GrabCut separates
-hair from everything else, seeded by the landmarks and two colour models: the face's skin (sampled
-on the cheeks, `regions.skin_model`) and the background (sampled along the top and sides of the
-box). Pixels above and beside the face that fit neither model are sure hair; the face oval and pixels
-that fit the skin or background models are sure not-hair. The binary result is brought back to full
-resolution and softened at its boundary by a guided filter on the photo (a fast alpha matting), so
-strands and flyaways blend instead of ending in a cut-out edge.
+The mask is found at about `WORK_SIDE` px over a box around the head, from four things this photo
+gives:
+
+- **geometry** from the landmarks (`HeadGeometry`): an estimated hairline (the face oval's upper arc
+  lifted toward the forehead's top) and skull (an ellipse over the head), sized by ratios measured on
+  the London calibration people's templates (never the held-out ones);
+- a **skin** colour model fitted on this photo's cheeks, nose and chin (and mid forehead when it looks
+  like them: a fringe may cover it);
+- a **background** colour model from the photo's own border (top and upper sides), a few k-means
+  clusters, leaving out any cluster that explains the band above the forehead (hair reaching the
+  photo's edge is not background);
+- a **texture** term (local spread of lightness): curly or wavy hair is rough where skin is smooth.
+
+OpenCV's GrabCut separates hair from everything else, seeded from these: sure hair between the
+estimated hairline and skull where a pixel is neither skin- nor background-coloured (or is rough and
+not skin); sure not-hair for the face below the brows, skin-coloured pixels and background-coloured
+ones away from the head. The result keeps only parts touching the head, is matted with a guided filter
+on the photo at reduced resolution (strands blend instead of ending in a cut-out edge) and faded out
+wherever the colour is skin's: inside the face oval only pixels clearly unlike the skin and darker
+than it (a fringe) stay, so recolouring never tints forehead skin.
 
 Recolouring keeps the hair's luminance structure: the mean colour moves to the dye, lightness
 offsets are stretched for lighter colours and compressed for darker ones, so strands stay strands.
@@ -14,31 +27,51 @@ offsets are stretched for lighter colours and compressed for darker ones, so str
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from editor.appearance.colour import HAIR, recolour, target
 from editor.appearance.effect import Applied, paste
-from editor.appearance.regions import (
-    RegionMask,
-    features_mask,
-    interocular,
-    mahalanobis,
-    points,
-    polygon_mask,
-    skin_model,
-)
+from editor.appearance.regions import RegionMask, features_mask, interocular, mahalanobis
 from editor.images import to_lab
-from editor.landmark_indices import face_mesh_indices
+from editor.landmark_indices import LEFT_BROW_UPPER, RIGHT_BROW_UPPER, face_mesh_indices
+
+logger = logging.getLogger(__name__)
 
 #: Colour used when the request names none.
 DEFAULT_COLOUR = "brown"
 #: Long side of the GrabCut working image, pixels.
 WORK_SIDE = 200
+#: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
+MATTE_SIDE = 480
 #: GrabCut iterations.
 ITERATIONS = 3
-#: Mahalanobis distance under which a pixel fits the skin / background colour model.
-FITS = 2.5
+#: Head geometry, in units of the face height H (landmark 10 to the chin, 152) and the face oval's
+#: width W, medians over the London calibration people's templates: the hairline's top lies 0.16 H
+#: above landmark 10 and its ends (the temples) 0.34 H below it; the skull's top 0.34 H above it, its
+#: width 1.35 W.
+HAIRLINE_LIFT = 0.16
+TEMPLE_DROP = 0.34
+SKULL_TOP = 0.34
+SKULL_WIDTH = 1.35
+#: Mahalanobis distances from the skin model: under `SKIN_SURE` sure skin; over `SKIN_FAR` clearly not.
+SKIN_SURE = 1.5
+SKIN_FAR = 3.0
+#: Mahalanobis distance under which a pixel is background-coloured (`BACK_SURE`: surely background).
+BACK_FITS = 3.0
+BACK_SURE = 2.0
+#: The face oval narrowed to this fraction of its width (around its middle) is "the face": MediaPipe's
+#: oval reaches over the temples' hair.
+FACE_NARROW = 0.9
+#: Roughness (`_roughness`, 5x5 mean) under which a pixel beyond the skull is smooth: background.
+SMOOTH = 0.2
+#: Mean roughness over which a border colour cluster that fits the cap is hair, not background.
+HAIR_ROUGH = 0.3
+#: Background clusters (k-means over the photo's border).
+BACK_CLUSTERS = 3
 
 
 def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str | None) -> Applied:
@@ -53,19 +86,75 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     return Applied(paste(image, region, new), region, name, goal)
 
 
+@dataclass(frozen=True)
+class HeadGeometry:
+    """Where hair can be, from the landmarks alone (pixels of the photo).
+
+    Attributes:
+        top: (2,) landmark 10, the face oval's top.
+        up: (2,) unit vector from the chin toward the top of the head.
+        height: H, landmark 10 to the chin (152).
+        width: W, the face oval's width across the face.
+        oval: (36, 2) the face oval.
+        hairline: (N, 2) estimated hairline, temple to temple over the forehead.
+        skull: (M, 2) estimated skull outline (a closed ellipse).
+        brow_level: distance of the brows' top above landmark 10 along -up (negative: below it).
+    """
+
+    top: np.ndarray
+    up: np.ndarray
+    height: float
+    width: float
+    oval: np.ndarray
+    hairline: np.ndarray
+    skull: np.ndarray
+    brow_level: float
+
+    @staticmethod
+    def of(landmarks: np.ndarray) -> HeadGeometry:
+        """The geometry of (478, 2|3) ``landmarks``."""
+        points = np.asarray(landmarks, np.float64)[:, :2]
+        idx = face_mesh_indices()
+        oval = points[list(idx.face_oval)]  # (36, 2)
+        top, chin = points[10], points[152]
+        height = max(float(np.linalg.norm(top - chin)), 1e-6)
+        up = (top - chin) / height
+        across = np.array([-up[1], up[0]])
+        along = (oval - top) @ across  # (36,) across the face
+        width = float(along.max() - along.min())
+        centre_x = top + across * 0.5 * (along.max() + along.min())
+        rise = (oval - top) @ up  # (36,) above landmark 10 (negative: below)
+        upper = rise > -TEMPLE_DROP * height
+        arc = oval[upper]
+        # Order the upper arc across the face, then lift it: most at the top, nothing at the temples.
+        arc = arc[np.argsort((arc - top) @ across)]
+        lift = HAIRLINE_LIFT * height * np.clip(1.0 + ((arc - top) @ up) / (TEMPLE_DROP * height), 0, 1)
+        hairline = arc + lift[:, None] * up
+        centre = centre_x - up * TEMPLE_DROP * height
+        axes = (0.5 * SKULL_WIDTH * width, (SKULL_TOP + TEMPLE_DROP) * height)
+        angle = np.arange(0, 360, 10) * np.pi / 180
+        skull = centre + np.outer(np.cos(angle) * axes[0], across) + np.outer(np.sin(angle) * axes[1], up)
+        brows = points[list(LEFT_BROW_UPPER + RIGHT_BROW_UPPER)]
+        brow_level = float(((brows - top) @ up).max())
+        return HeadGeometry(top, up, height, width, oval, hairline, skull, brow_level)
+
+    def box(self, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) where hair is looked for: the skull grown by half, down past the chin
+        (long hair), clipped to the photo of (height, width) ``shape``."""
+        centre = self.skull.mean(axis=0)
+        grown = centre + 1.5 * (self.skull - centre)
+        chin = self.top - self.up * 1.5 * self.height
+        corners = np.concatenate(
+            [grown, chin + np.outer([-1.2, 1.2], [-self.up[1], self.up[0]]) * self.width]
+        )
+        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+        h, w = shape
+        return max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
+
+
 def head_box(landmarks: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) around the head: the face oval grown for hair above, beside and below it."""
-    oval = points(landmarks, face_mesh_indices().face_oval)
-    (x0, y0), (x1, y1) = oval.min(axis=0), oval.max(axis=0)
-    width, height = x1 - x0, y1 - y0
-    box = (x0 - 0.7 * width, y0 - 0.75 * height, x1 + 0.7 * width, y1 + 0.5 * height)
-    h, w = shape
-    return (
-        max(0, int(box[0])),
-        max(0, int(box[1])),
-        min(w, int(np.ceil(box[2]))),
-        min(h, int(np.ceil(box[3]))),
-    )
+    """(x0, y0, x1, y1) around the head where hair is looked for (see `HeadGeometry.box`)."""
+    return HeadGeometry.of(landmarks).box(shape)
 
 
 def hair_mask(landmarks: np.ndarray, image: np.ndarray) -> RegionMask:
@@ -76,106 +165,221 @@ def hair_mask(landmarks: np.ndarray, image: np.ndarray) -> RegionMask:
         image: (H, W, 3) uint8 RGB.
     """
     shape = image.shape[:2]
-    x0, y0, x1, y1 = head_box(landmarks, shape)
+    geometry = HeadGeometry.of(landmarks)
+    x0, y0, x1, y1 = geometry.box(shape)
+    empty = RegionMask(np.zeros((max(0, y1 - y0), max(0, x1 - x0)), np.float32), (x0, y0, x1, y1), shape)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return empty
     crop = image[y0:y1, x0:x1]
     scale = min(1.0, WORK_SIDE / max(crop.shape[:2]))
     small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)  # (h, w, 3)
-    local = (np.asarray(landmarks, np.float64)[:, :2] - (x0, y0)) * scale  # (478, 2) in small pixels
-    labels = _seeds(local, small, landmarks, image)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    lab = to_lab(small)  # (h, w, 3)
+    local = _Local(geometry, (x0, y0), scale, small.shape[:2])
+    skin_mean, skin_inverse = _skin_model(lab, landmarks, (x0, y0), scale)
+    d_skin = mahalanobis(lab, skin_mean, skin_inverse)  # (h, w)
+    d_back = _background_distance(image, lab, local)  # (h, w)
+    rough = _roughness(lab[..., 0])  # (h, w) 0..1
+    labels = _seeds(local, lab, d_skin, d_back, rough)
     if (labels == cv2.GC_FGD).sum() < 10 or ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).sum() < 10:
-        return RegionMask(np.zeros((y1 - y0, x1 - x0), np.float32), (x0, y0, x1, y1), shape)
+        return empty
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = np.ascontiguousarray(small[..., ::-1])
     cv2.setRNGSeed(0)  # GrabCut's k-means starts from OpenCV's global RNG: the same photo, the same mask
     cv2.grabCut(bgr, labels, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    hard = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)  # (h, w)
-    hard = _largest_parts(hard)
-    alpha = cv2.resize(hard, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)  # full resolution
-    unit = interocular(landmarks)
-    guide = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    radius = max(2, int(0.08 * unit))
-    alpha = cv2.ximgproc.guidedFilter(guide, alpha, radius, 1e-3)
-    alpha = np.clip((alpha - 0.15) / 0.7, 0.0, 1.0).astype(np.float32)
-    alpha[alpha < 1e-3] = 0.0
-    mask = RegionMask(alpha, (x0, y0, x1, y1), shape)
-    mask = mask.minus(features_mask(landmarks, shape)).minus(_face_skin(landmarks, image))
-    return mask.minus(_skin_like(mask, landmarks, image))
+    hard = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)  # (h, w)
+    hard = _touching(hard, local.fill(local.skull))
+    # Matting at `MATTE_SIDE`, where the skin fade is computed too (sharper than the working image):
+    # skin-coloured pixels are never hair; inside the face (a fringe over the forehead) only pixels
+    # clearly unlike the skin AND darker than it stay.
+    mid, size = _matte_size(crop.shape[:2]), (x1 - x0, y1 - y0)
+    middle = cv2.resize(crop, mid, interpolation=cv2.INTER_AREA)  # (h', w', 3)
+    alpha = _matte(cv2.resize(hard.astype(np.float32), mid, interpolation=cv2.INTER_LINEAR), middle)
+    lab_mid = to_lab(middle)
+    d_mid = mahalanobis(lab_mid, skin_mean, skin_inverse)  # (h', w')
+    not_skin = np.clip((d_mid - SKIN_SURE) / (SKIN_FAR - SKIN_SURE), 0.0, 1.0)
+    darker = np.clip((skin_mean[0] - 8.0 - lab_mid[..., 0]) / 10.0, 0.0, 1.0)
+    face = cv2.resize(local.fill(local.face).astype(np.float32), mid, interpolation=cv2.INTER_LINEAR)
+    alpha *= not_skin * (1.0 - face * (1.0 - darker * np.clip(d_mid / SKIN_FAR - 1.0, 0.0, 1.0)))
+    if mid != size:
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR)  # (h, w) the box
+    alpha[alpha < 0.02] = 0.0
+    mask = RegionMask(alpha.astype(np.float32), (x0, y0, x1, y1), shape)
+    return mask.minus(features_mask(landmarks, shape))
 
 
-def _seeds(local: np.ndarray, small: np.ndarray, landmarks: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """(h, w) uint8 GrabCut labels from the landmarks and the skin / background colour models."""
-    height, width = small.shape[:2]
-    idx = face_mesh_indices()
-    oval = local[list(idx.face_oval)]
-    unit = np.linalg.norm(local[468] - local[473])
-    lab = to_lab(small)  # (h, w, 3)
-    skin_mean, skin_inverse = skin_model(landmarks, image)
-    skin = mahalanobis(lab, skin_mean, skin_inverse) < FITS
-    border = max(2, int(0.03 * max(height, width)))
-    edge = np.concatenate([lab[:border].reshape(-1, 3), lab[:, :border].reshape(-1, 3),
-                           lab[:, -border:].reshape(-1, 3)])  # fmt: skip
-    back_mean = edge.mean(axis=0)
-    back_inverse = np.linalg.inv(np.cov(edge.T) + np.diag([16.0, 4.0, 4.0])).astype(np.float32)
-    background = mahalanobis(lab, back_mean, back_inverse) < FITS
+class _Local:
+    """A `HeadGeometry` in the working image's pixels, with its polygons filled there."""
 
-    labels = np.full((height, width), cv2.GC_PR_BGD, np.uint8)
-    centre = oval.mean(axis=0)
-    top = oval[:, 1].min()
-    # Probably hair: an ellipse over the head and beside the face, down to the jaw.
-    head = np.zeros((height, width), np.uint8)
-    axes = (int(0.95 * (oval[:, 0].max() - oval[:, 0].min())), int(1.0 * (centre[1] - top) + 0.9 * unit))
-    cv2.ellipse(head, (int(centre[0]), int(centre[1])), axes, 0, 180, 360, 1, -1)
-    lower = np.zeros_like(head)
-    cv2.ellipse(lower, (int(centre[0]), int(centre[1])), (axes[0], int(0.9 * axes[1])), 0, 0, 180, 1, -1)
-    labels[(head | lower).astype(bool)] = cv2.GC_PR_FGD
-    # Sure hair: just above the forehead and at the temples, where the colour is neither skin nor background.
-    crown = np.zeros_like(head)
-    band = np.concatenate([oval, (oval - centre) * 1.25 + centre])  # a ring just outside the oval
-    ring = np.zeros_like(head)
-    cv2.fillPoly(ring, [np.round((oval - centre) * 1.3 + centre).astype(np.int32)], 1)
-    cv2.fillPoly(ring, [np.round(oval).astype(np.int32)], 0)
-    crown[: int(local[list(idx.right_eye_upper)][:, 1].min())] = 1
-    del band
-    sure_hair = ring.astype(bool) & crown.astype(bool) & ~skin & ~background
-    labels[sure_hair] = cv2.GC_FGD
-    # Sure not hair: the face, the background-coloured pixels, the box's top edge.
-    face = np.zeros_like(head)
-    cv2.fillPoly(face, [np.round(oval).astype(np.int32)], 1)
-    labels[face.astype(bool)] = cv2.GC_BGD
-    labels[background & (labels != cv2.GC_FGD)] = cv2.GC_BGD
-    labels[:border] = np.where(labels[:border] == cv2.GC_FGD, cv2.GC_FGD, cv2.GC_BGD)
-    labels[skin & (labels != cv2.GC_FGD)] = cv2.GC_BGD  # bare forehead above the oval, ears, neck
+    def __init__(self, geometry: HeadGeometry, origin: tuple[int, int], scale: float, size: tuple[int, int]):
+        def move(p: np.ndarray) -> np.ndarray:
+            return (p - origin) * scale
+
+        self.size = size
+        self.scale = scale
+        self.origin = origin
+        self.oval = move(geometry.oval)
+        across = np.array([-geometry.up[1], geometry.up[0]])
+        middle = self.oval.mean(axis=0)
+        offset = (self.oval - middle) @ across  # (36,)
+        #: The face: the oval narrowed across to `FACE_NARROW` of its width.
+        self.face = self.oval - np.outer((1.0 - FACE_NARROW) * offset, across)
+        self.hairline = move(geometry.hairline)
+        self.skull = move(geometry.skull)
+        self.top = move(geometry.top)
+        self.up = geometry.up
+        self.height = geometry.height * scale
+        self.width = geometry.width * scale
+        ys, xs = np.mgrid[0 : size[0], 0 : size[1]].astype(np.float32)
+        #: (h, w) height above landmark 10 along ``up``, and distance across from it (working pixels).
+        self.rise = (xs - self.top[0]) * self.up[0] + (ys - self.top[1]) * self.up[1]
+        self.across = np.abs((xs - self.top[0]) * -self.up[1] + (ys - self.top[1]) * self.up[0])
+        self.brow_rise = geometry.brow_level * scale
+        #: Below the estimated hairline, within its width (forehead and face).
+        drop = 3.0 * self.height * self.up
+        self.under_hairline = np.concatenate(
+            [self.hairline, [self.hairline[-1] - drop, self.hairline[0] - drop]]
+        )
+
+    def fill(self, polygon: np.ndarray) -> np.ndarray:
+        """(h, w) bool inside ``polygon`` (working pixels)."""
+        canvas = np.zeros(self.size, np.uint8)
+        cv2.fillPoly(canvas, [np.round(polygon).astype(np.int32)], 1)
+        return canvas.astype(bool)
+
+
+def _skin_model(
+    lab: np.ndarray, landmarks: np.ndarray, origin: tuple[int, int], scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mean (3,), inverse covariance (3, 3)) of this photo's skin in CIELAB, from patches of the
+    working image ``lab`` on the cheeks, nose and chin, and the mid forehead when it fits them."""
+    radius = max(2, int(0.1 * interocular(landmarks) * scale))
+
+    def patch(index: int) -> np.ndarray:
+        x, y = np.round((np.asarray(landmarks[index, :2], np.float64) - origin) * scale).astype(int)
+        return lab[max(0, y - radius) : y + radius + 1, max(0, x - radius) : x + radius + 1].reshape(-1, 3)
+
+    samples = [patch(i) for i in (50, 280, 4, 199, 205, 425)]  # cheeks, nose tip, chin, lower cheeks
+    samples = [s for s in samples if len(s)]
+    if not samples:
+        return np.array([60.0, 15.0, 18.0], np.float32), np.diag([1 / 100, 1 / 25, 1 / 25]).astype(np.float32)
+    cheeks = np.concatenate(samples)  # (N, 3)
+    forehead = patch(151)
+    if len(forehead) and np.linalg.norm(np.median(forehead, axis=0) - np.median(cheeks, axis=0)) < 12.0:
+        cheeks = np.concatenate([cheeks, forehead])
+    mean = cheeks.mean(axis=0)
+    covariance = np.cov(cheeks.T) + np.diag([9.0, 4.0, 4.0])  # floor: lighting varies more than samples show
+    return mean.astype(np.float32), np.linalg.inv(covariance).astype(np.float32)
+
+
+def _background_distance(image: np.ndarray, lab: np.ndarray, local: _Local) -> np.ndarray:
+    """(h, w) Mahalanobis distance of the working image's pixels to the nearest background cluster.
+
+    Background: the photo's top rows and the upper half of its sides (where a portrait's background
+    shows), in `BACK_CLUSTERS` k-means clusters. A cluster that is rough (`_roughness`, mean over
+    its members above `HAIR_ROUGH`) and that more than a third of the cap above the forehead fits is
+    hair reaching the photo's edge, and is left out (a smooth one is background, e.g. over a bald head).
+    """
+    height, width = image.shape[:2]
+    border = max(2, int(0.02 * max(height, width)))
+    step = max(1, int(np.sqrt(height * width) / 300))
+    chin = int(
+        np.clip((local.top[1] / local.scale + local.origin[1]) + 1.2 * local.height / local.scale, 0, height)
+    )
+    strips = [image[:border:step, ::step], image[: max(chin, border) : step, :border:step],
+              image[: max(chin, border) : step, -border::step]]  # fmt: skip
+    strips = [to_lab(s) for s in strips]  # each (h', w', 3)
+    samples = np.concatenate([s.reshape(-1, 3) for s in strips])  # (N, 3)
+    rough = np.concatenate([_roughness(s[..., 0]).ravel() for s in strips])  # (N,)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    cv2.setRNGSeed(0)
+    clusters = min(BACK_CLUSTERS, len(samples))
+    _, labels, _ = cv2.kmeans(samples, clusters, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    cap = local.fill(local.skull) & (local.rise > local.brow_rise + 0.15 * local.height)
+    cap &= ~local.fill(local.oval)
+    cap_lab = lab[cap] if cap.any() else lab.reshape(-1, 3)[:1]
+    best = np.full(lab.shape[:2], np.inf, np.float32)
+    for k in range(clusters):
+        chosen = labels[:, 0] == k
+        members = samples[chosen]
+        if len(members) < max(10, 0.1 * len(samples)):
+            continue
+        inverse = np.linalg.inv(np.cov(members.T) + np.diag([16.0, 4.0, 4.0])).astype(np.float32)
+        mean = members.mean(axis=0)
+        fits_cap = (mahalanobis(cap_lab[None], mean, inverse) < BACK_FITS).mean() > 1 / 3
+        if fits_cap and rough[chosen].mean() > HAIR_ROUGH:
+            continue  # hair at the photo's edge
+        best = np.minimum(best, mahalanobis(lab, mean, inverse))
+    return best
+
+
+def _roughness(lightness: np.ndarray) -> np.ndarray:
+    """(h, w) 0..1 local spread of lightness (3x3 standard deviation, 1 from 6 L up): hair texture."""
+    mean = cv2.blur(lightness, (3, 3))
+    spread = np.sqrt(np.maximum(cv2.blur(lightness * lightness, (3, 3)) - mean * mean, 0.0))
+    return np.clip((spread - 2.0) / 4.0, 0.0, 1.0)
+
+
+def _seeds(
+    local: _Local, lab: np.ndarray, d_skin: np.ndarray, d_back: np.ndarray, rough: np.ndarray
+) -> np.ndarray:
+    """(h, w) uint8 GrabCut labels from the head geometry and the skin / background / texture terms."""
+    oval = local.fill(local.face)
+    skull = local.fill(local.skull)
+    centre = local.skull.mean(axis=0)
+    volume = local.fill(centre + 1.35 * (local.skull - centre))  # hair beyond the skull (curls, volume)
+    hairline = local.fill(local.under_hairline)
+    rise = local.rise
+    below_brows = rise < local.brow_rise
+    skin = d_skin < SKIN_SURE
+    background = d_back < BACK_FITS
+    labels = np.full(local.size, cv2.GC_PR_BGD, np.uint8)
+    # Probably hair: over and around the skull, beside the face down past the jaw (long hair).
+    beside = (local.across < 0.9 * local.width) & (rise > -1.4 * local.height)
+    labels[(volume | beside) & ~background & ~skin] = cv2.GC_PR_FGD
+    # Beyond the skull hair has strands; a smooth patch there is background (a lit wall, a vignette).
+    smooth = cv2.blur(rough, (5, 5)) < SMOOTH
+    labels[~skull & smooth & (labels == cv2.GC_PR_FGD)] = cv2.GC_PR_BGD
+    # Sure hair: the cap between the estimated hairline and the skull, neither skin nor background
+    # (or rough and not skin: curls).
+    cap = skull & ~hairline & (rise > local.brow_rise)
+    inner = local.fill(centre + 0.92 * (local.skull - centre))
+    sure = (
+        cap
+        & inner
+        & (d_skin > SKIN_FAR)
+        & ((d_back > BACK_FITS + 1.0) | ((rough > 0.5) & (d_back > BACK_SURE)))
+    )
+    labels[sure] = cv2.GC_FGD
+    # Sure not hair: the face below the brows, skin anywhere, background away from the skull.
+    labels[oval & below_brows] = cv2.GC_BGD
+    labels[(oval & ~below_brows) & skin] = cv2.GC_BGD
+    labels[skin & ~sure] = cv2.GC_BGD
+    labels[(d_back < BACK_SURE) & ~skull] = cv2.GC_BGD
+    labels[~(volume | beside)] = cv2.GC_BGD
     return labels
 
 
-def _largest_parts(mask: np.ndarray) -> np.ndarray:
-    """Keep connected parts of a (h, w) 0/1 mask holding at least 5% of its largest part's area."""
-    count, parts, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if count <= 2:
-        return mask
-    areas = stats[1:, cv2.CC_STAT_AREA]
+def _touching(hard: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """The connected parts of (h, w) 0/1 ``hard`` that overlap ``head`` (stray blobs dropped)."""
+    count, parts = cv2.connectedComponents(hard, connectivity=8)
+    if count <= 1:
+        return hard
     keep = np.zeros(count, bool)
-    keep[1:] = areas >= 0.05 * areas.max()
-    return keep[parts].astype(np.float32)
+    keep[np.unique(parts[head & (hard > 0)])] = True
+    keep[0] = False
+    return keep[parts].astype(np.uint8)
 
 
-def _skin_like(mask: RegionMask, landmarks: np.ndarray, image: np.ndarray) -> RegionMask:
-    """Pixels of ``mask``'s box whose colour fits the skin model (within 2 sigma: 1, beyond 3.5: 0)."""
-    lab = to_lab(mask.crop(image))  # (h, w, 3)
-    mean, inverse = skin_model(landmarks, image)
-    fits = np.clip((3.5 - mahalanobis(lab, mean, inverse)) / 1.5, 0.0, 1.0).astype(np.float32)
-    return RegionMask(fits * (mask.alpha > 0), mask.box, mask.shape)
+def _matte_size(shape: tuple[int, int]) -> tuple[int, int]:
+    """(width, height) of a box of (height, width) ``shape`` reduced to at most `MATTE_SIDE`."""
+    scale = min(1.0, MATTE_SIDE / max(shape))
+    return max(1, round(shape[1] * scale)), max(1, round(shape[0] * scale))
 
 
-def _face_skin(landmarks: np.ndarray, image: np.ndarray) -> RegionMask:
-    """The face oval, except what is clearly hair over it: pixels far from the skin model AND darker
-    than the skin (a dark fringe stays hair; forehead highlights, which are lighter, stay skin)."""
-    unit = interocular(landmarks)
-    oval = polygon_mask(
-        [points(landmarks, face_mesh_indices().face_oval)], image.shape[:2], feather=0.03 * unit
-    )
-    lab = to_lab(oval.crop(image))  # (h, w, 3)
-    mean, inverse = skin_model(landmarks, image)
-    unlike = np.clip(0.5 * mahalanobis(lab, mean, inverse) - 1.5, 0.0, 1.0)  # 0 within 3 sigma, 1 beyond 5
-    darker = np.clip((mean[0] - 12.0 - lab[..., 0]) / 8.0, 0.0, 1.0)  # 1 when 20 L below the skin
-    return RegionMask((oval.alpha * (1.0 - unlike * darker)).astype(np.float32), oval.box, oval.shape)
+def _matte(hard: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """(h, w) float32 soft alpha from the (h, w) 0..1 mask ``hard``: a guided filter on the grey levels
+    of the (h, w, 3) uint8 photo ``rgb`` (strands blend instead of ending in a cut-out edge)."""
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    radius = max(2, int(0.012 * max(hard.shape)))
+    alpha = cv2.ximgproc.guidedFilter(guide, hard, radius, 1e-3)
+    return np.clip((alpha - 0.15) / 0.7, 0.0, 1.0).astype(np.float32)

@@ -1,0 +1,121 @@
+"""Hair mask and hair colour on synthetic heads with a known hair region, forehead and background."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from editor.appearance import AppearanceBackend
+from editor.appearance.hair import HeadGeometry, hair_mask
+from editor.requests import EditRequest
+
+PAD = 80  # pixels added above the synthetic face, room for the hair
+
+
+def _head(
+    synthetic,
+    *,
+    skin: tuple[int, int, int] = (205, 160, 140),
+    hair: float = 45.0,
+    hair_spread: float = 14.0,
+    background: tuple[int, int, int] = (120, 120, 120),
+    hair_to_edge: bool = False,
+) -> tuple[np.ndarray, object, np.ndarray, np.ndarray]:
+    """(image, face, hair (H, W) bool, bare forehead (H, W) bool) of a synthetic head.
+
+    The forehead is skin up to a hairline 0.15 face heights above landmark 10; above and beside it a
+    strand-textured cap reaches 0.4 face heights above it (further, to the photo's top and sides, with
+    ``hair_to_edge``).
+    """
+    base, face = synthetic
+    image = np.full((base.shape[0] + PAD, base.shape[1], 3), background, np.uint8)
+    backdrop = (np.abs(base.astype(int) - 120).max(axis=-1) < 30)[..., None]  # (h, w, 1) the grey backdrop
+    image[PAD:] = np.where(backdrop, np.clip(base.astype(int) - 120 + background, 0, 255), base)
+    landmarks = face.landmarks.copy()
+    landmarks[:, 1] += PAD
+    face = type(face)(**{**face.__dict__, "landmarks": landmarks})
+    face_skin = np.abs(image.astype(int) - (205, 160, 140)).max(axis=-1) < 40
+    image[face_skin] = np.clip(image[face_skin].astype(int) - (205, 160, 140) + skin, 0, 255)
+    geometry = HeadGeometry.of(landmarks)
+    top, height, width = landmarks[10, :2], geometry.height, geometry.width
+    shape = image.shape[:2]
+    oval = np.zeros(shape, np.uint8)
+    cv2.fillPoly(oval, [np.round(geometry.oval).astype(np.int32)], 1)
+    # Bare forehead: an ellipse cap from the oval's top up to the hairline.
+    forehead = np.zeros(shape, np.uint8)
+    centre = (int(top[0]), int(top[1] + 0.3 * height))
+    cv2.ellipse(forehead, centre, (int(0.42 * width), int(0.45 * height)), 0, 180, 360, 1, -1)
+    forehead = forehead.astype(bool) & (np.arange(shape[0]) < top[1] + 0.25 * height)[:, None]
+    cap = np.zeros(shape, np.uint8)
+    cv2.ellipse(cap, centre, (int(0.68 * width), int(0.7 * height)), 0, 180, 360, 1, -1)
+    cv2.rectangle(cap, (int(top[0] - 0.68 * width), centre[1]), (int(top[0] + 0.68 * width),
+                  int(top[1] + 0.55 * height)), 1, -1)  # fmt: skip
+    hair_area = cap.astype(bool) & ~forehead & ~oval.astype(bool)
+    if hair_to_edge:  # beyond the head, up to the photo's top and sides (only the head's part is scored)
+        edge = hair_area.copy()
+        edge[: centre[1]] = True
+        edge[: int(top[1] + 0.55 * height), : int(top[0] - 0.5 * width)] = True
+        edge[: int(top[1] + 0.55 * height), int(top[0] + 0.5 * width) :] = True
+        edge &= ~forehead & ~oval.astype(bool)
+        image[edge] = 0  # filled below
+    image[forehead & ~oval.astype(bool)] = skin
+    rng = np.random.default_rng(0)
+    strands = rng.normal(0, hair_spread, shape).astype(np.float32)
+    strands = cv2.GaussianBlur(strands, (0, 0), sigmaX=0.6, sigmaY=3.0)  # vertical strands
+    strands *= hair_spread / max(float(strands.std()), 1e-6)
+    colour = np.array([hair, 0.85 * hair, 0.7 * hair], np.float32)
+    textured = np.clip(colour + strands[..., None], 0, 255).astype(np.uint8)
+    painted = edge if hair_to_edge else hair_area
+    image[painted] = textured[painted]
+    bare = forehead & (np.arange(shape[0]) > top[1] - 0.1 * height)[:, None]  # clear of the hairline
+    bare |= oval.astype(bool) & (np.arange(shape[0]) < landmarks[105, 1] - 5)[:, None]
+    return image, face, hair_area, bare
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        {},  # dark hair on fair skin
+        {"skin": (95, 62, 45), "hair": 22.0, "hair_spread": 8.0},  # dark hair on dark skin
+        {"hair": 150.0, "hair_spread": 22.0, "background": (150, 140, 135)},  # mid hair near the backdrop
+        {"hair_to_edge": True},  # hair reaching the photo's top and sides
+    ],
+    ids=["fair", "dark-skin", "near-background", "to-the-edge"],
+)
+def test_hair_mask_covers_the_hair_and_stays_off_the_forehead(synthetic, kind):
+    image, face, hair, bare = _head(synthetic, **kind)
+    mask = hair_mask(face.landmarks, image).full()
+    assert (mask[hair] > 0.5).mean() > 0.8
+    assert (mask[bare] > 0).mean() < 0.01
+    cheek, nose = face.landmarks[50, :2].astype(int), face.landmarks[4, :2].astype(int)
+    assert mask[cheek[1], cheek[0]] == 0 and mask[nose[1], nose[0]] == 0
+
+
+def test_a_smooth_lit_background_beyond_the_skull_is_not_hair(synthetic):
+    image, face, hair, _ = _head(synthetic)
+    geometry = HeadGeometry.of(face.landmarks)
+    lit = np.zeros(image.shape[:2], bool)
+    x = int(face.landmarks[10, 0])
+    lit[:12, x - 60 : x + 60] = True  # a brighter smooth patch above the head (a spotlit wall)
+    lit &= ~hair
+    image[lit] = (165, 165, 165)
+    mask = hair_mask(face.landmarks, image).full()
+    assert geometry.skull[:, 1].min() > 12
+    assert (mask[lit] > 0.5).mean() < 0.05
+
+
+def test_dyeing_the_hair_changes_it_and_never_tints_the_forehead(synthetic):
+    image, face, hair, bare = _head(synthetic)
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    moved = (edit.image != image).any(axis=-1)
+    assert moved[hair].mean() > 0.8
+    assert not moved[bare].any()
+    assert edit.diagnostics["hair_color.delta_e_gain"] > 15
+
+
+def test_no_hair_no_mask(synthetic):
+    base, face = synthetic
+    assert hair_mask(face.landmarks, base).full()[: int(face.landmarks[10, 1])].max() < 0.5
