@@ -10,7 +10,7 @@ import numpy as np
 from editor.appearance.regions import RegionMask
 from editor.images import from_lab
 
-__all__ = ["Applied", "Refusal", "paste", "paste_rgb"]
+__all__ = ["Applied", "Refusal", "paste", "paste_pixels", "paste_rgb", "region_pixels"]
 
 
 class Refusal(Exception):
@@ -74,4 +74,27 @@ def paste_rgb(image: np.ndarray, region: RegionMask, rgb: np.ndarray) -> np.ndar
     inside = (region.alpha > 0)[..., None]  # (h, w, 1)
     positive = cv2.threshold(np.ascontiguousarray(rgb, np.float32), 0, 0, cv2.THRESH_TOZERO)[1]
     np.copyto(out[y0:y1, x0:x1], cv2.convertScaleAbs(positive), where=inside)  # rounded, saturated at 255
+    return out
+
+
+def region_pixels(image: np.ndarray, region: RegionMask) -> tuple[np.ndarray, np.ndarray]:
+    """((1, N, 3) uint8 pixels, (1, N) float32 alphas) of ``image`` where ``region``'s alpha > 0.
+
+    An effect that works pixel by pixel computes only these (a region's box is often mostly empty)
+    and writes them back with `paste_pixels`.
+    """
+    inside = region.alpha > 0
+    return region.crop(image)[inside][None], region.alpha[inside][None]
+
+
+def paste_pixels(image: np.ndarray, region: RegionMask, lab: np.ndarray) -> np.ndarray:
+    """A copy of ``image`` whose pixels under ``region`` (alpha > 0) become ``lab``: (1, N, 3) float32
+    CIELAB in `region_pixels` order, already blended. The same values `paste` writes for them."""
+    out = image.copy()
+    x0, y0, x1, y1 = region.box
+    if x1 <= x0 or y1 <= y0 or lab.size == 0:
+        return out
+    rgb = np.clip(np.round(from_lab(lab)), 0, 255).astype(np.uint8)  # (1, N, 3)
+    slot = out[y0:y1, x0:x1]
+    slot[region.alpha > 0] = rgb[0]
     return out

@@ -34,8 +34,8 @@ import cv2
 import numpy as np
 
 from editor.appearance.colour import HAIR, recolour, target
-from editor.appearance.effect import Applied, paste
-from editor.appearance.regions import RegionMask, features_mask, interocular, mahalanobis
+from editor.appearance.effect import Applied, paste_pixels, region_pixels
+from editor.appearance.regions import RegionMask, features_mask, interocular, mahalanobis, per_photo
 from editor.images import to_lab
 from editor.landmark_indices import LEFT_BROW_UPPER, RIGHT_BROW_UPPER, face_mesh_indices
 
@@ -48,7 +48,7 @@ WORK_SIDE = 200
 #: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
 MATTE_SIDE = 480
 #: GrabCut iterations.
-ITERATIONS = 3
+ITERATIONS = 2
 #: Head geometry, in units of the face height H (landmark 10 to the chin, 152) and the face oval's
 #: width W, medians over the London calibration people's templates: the hairline's top lies 0.16 H
 #: above landmark 10 and its ends (the temples) 0.34 H below it; the skull's top 0.34 H above it, its
@@ -79,11 +79,12 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     name, goal = target(HAIR, value, DEFAULT_COLOUR)
     region = hair_mask(landmarks, image)
     amount = float(min(abs(strength), 1.0))
-    lab = to_lab(region.crop(image))  # (h, w, 3)
-    mean_l = float((lab[..., 0] * region.alpha).sum() / max(region.area, 1e-6))
+    pixels, alpha = region_pixels(image, region)  # (1, N, 3), (1, N): only the hair's pixels
+    lab = to_lab(pixels)  # (1, N, 3)
+    mean_l = float((lab[..., 0] * alpha).sum() / max(region.area, 1e-6))
     contrast = float(np.clip(goal[0] / max(mean_l, 1.0), 0.5, 2.5))
-    new = recolour(lab, region.alpha, goal, amount, contrast=contrast, chroma_texture=0.3)
-    return Applied(paste(image, region, new), region, name, goal)
+    new = recolour(lab, alpha, goal, amount, contrast=contrast, chroma_texture=0.3)
+    return Applied(paste_pixels(image, region, new), region, name, goal)
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def head_box(landmarks: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, i
     return HeadGeometry.of(landmarks).box(shape)
 
 
+@per_photo
 def hair_mask(landmarks: np.ndarray, image: np.ndarray) -> RegionMask:
     """The head hair as a soft mask (eyebrows, lashes and the face excluded).
 

@@ -119,3 +119,16 @@ def test_dyeing_the_hair_changes_it_and_never_tints_the_forehead(synthetic):
 def test_no_hair_no_mask(synthetic):
     base, face = synthetic
     assert hair_mask(face.landmarks, base).full()[: int(face.landmarks[10, 1])].max() < 0.5
+
+
+def test_the_mask_of_a_photo_is_computed_once_and_a_changed_photo_gets_its_own(synthetic):
+    image, face, hair, _ = _head(synthetic)
+    first = hair_mask(face.landmarks, image)
+    assert hair_mask(face.landmarks, image.copy()) is first  # same pixels, same landmarks: cached
+    assert not first.alpha.flags.writeable
+    changed = image.copy()
+    changed[0, 0] ^= 1  # one pixel, far from the hair
+    assert hair_mask(face.landmarks, changed) is not first
+    moved = face.landmarks.copy()
+    moved[:, 0] += 1
+    assert hair_mask(moved, image) is not first
