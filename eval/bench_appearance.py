@@ -234,14 +234,26 @@ def hair_scores(
     }  # fmt: skip
 
 
-def hair_masks(data: Path, split: str = "held-out", *, cache: Path | None = None) -> dict:
+#: Held-out people of the hair montage: two typical, and the hard cases seen before the mask was
+#: rebuilt (curly red hair, dark hair on dark skin, long dark hair, a fringe, very short hair).
+HAIR_MONTAGE = ("london/003", "london/036", "london/114", "london/128",
+                "canada/010f", "canada/053f", "canada/070f", "canada/115m")  # fmt: skip
+
+
+def hair_masks(
+    data: Path, split: str = "held-out", *, cache: Path | None = None, montage: Path | None = None
+) -> dict:
     """Only the hair mask's recall / leak (and its time) on ``split``'s people, with templates.
 
     ``cache`` (an .npz) keeps the landmarks found per person, so a rerun skips the landmark models.
+    ``montage``: a PNG of `HAIR_MONTAGE` (those of them in ``split``), per person the photo, the
+    mask (green) with the template hair band (red) and forehead (blue), blonde and red hair.
     """
+    from editor.appearance.hair import apply as dye
     from editor.appearance.hair import hair_mask
     from editor.images import load_image
 
+    tiles = []
     chosen = [p for p in people(data, split) if p[2] is not None]
     found = dict(np.load(cache)) if cache is not None and cache.exists() else {}
     rows = []
@@ -256,14 +268,37 @@ def hair_masks(data: Path, split: str = "held-out", *, cache: Path | None = None
             found[name] = analyzer.analyze_one(image).landmarks
         band, forehead = template_regions(read_tem(tem), image.shape[:2])
         started = time.perf_counter()
-        hair = hair_mask(found[name], image).full() > 0.5
+        soft = hair_mask(found[name], image).full()  # (H, W)
         ms = 1000 * (time.perf_counter() - started)
+        hair = soft > 0.5
         rows.append({"person": name, **hair_scores(hair, band, forehead, image, found[name]), "ms": ms})
+        if montage is not None and name in HAIR_MONTAGE:
+            shown = image.copy()
+            shown[..., 1] = np.maximum(shown[..., 1], (255 * soft).astype(np.uint8))
+            for region, colour in ((band, (255, 0, 0)), (forehead, (0, 0, 255))):
+                contours, _ = cv2.findContours(
+                    region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
+                )
+                cv2.drawContours(shown, contours, -1, colour, 3)
+            dyed = [dye(image, found[name], 1.0, colour).image for colour in ("blonde", "red")]
+            ys, xs = np.nonzero(band)
+            y0, y1 = max(0, ys.min() - 200), min(image.shape[0], ys.max() + 500)
+            x0, x1 = max(0, xs.min() - 200), min(image.shape[1], xs.max() + 200)
+            size = (int(360 * (x1 - x0) / (y1 - y0)), 360)
+            row = [
+                cv2.resize(i[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA) for i in (image, shown, *dyed)
+            ]
+            tiles.append(np.concatenate(row, 1))
     if analyzer is not None:
         analyzer.close()
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             np.savez(cache, **found)
+    if montage is not None and tiles:
+        montage.parent.mkdir(parents=True, exist_ok=True)
+        width = max(t.shape[1] for t in tiles)
+        grid = np.concatenate([np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles])
+        cv2.imwrite(str(montage), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
     summary = _summary([], rows)["hair_mask"]
     summary.update(
         recall_min=min(r["recall"] for r in rows), leak_max=max(r["leak"] for r in rows),
@@ -348,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.hair_only:
-        report = hair_masks(args.data, args.split, cache=args.landmarks)
+        report = hair_masks(args.data, args.split, cache=args.landmarks, montage=args.montage)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1))
         logger.info("%s", json.dumps(report["summary"], indent=1))

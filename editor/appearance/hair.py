@@ -35,7 +35,14 @@ import numpy as np
 
 from editor.appearance.colour import HAIR, recolour, target
 from editor.appearance.effect import Applied, paste_pixels, region_pixels
-from editor.appearance.regions import RegionMask, features_mask, interocular, mahalanobis, per_photo
+from editor.appearance.regions import (
+    RegionMask,
+    features_mask,
+    interocular,
+    mahalanobis,
+    per_photo,
+    skin_model,
+)
 from editor.images import to_lab
 from editor.landmark_indices import LEFT_BROW_UPPER, RIGHT_BROW_UPPER, face_mesh_indices
 
@@ -43,6 +50,12 @@ logger = logging.getLogger(__name__)
 
 #: Colour used when the request names none.
 DEFAULT_COLOUR = "brown"
+#: Hair pixels lighter than the mean by more than this many standard deviations fade out of the dye
+#: (out completely at twice as many).
+LIGHT_KNEE = 2.0
+#: Most a lighter dye stretches the hair's lightness offsets (dark hair to blonde would ask for 3-4x:
+#: its lighter strands, the fine hairs at the hairline, would glow).
+MAX_CONTRAST = 1.8
 #: Long side of the GrabCut working image, pixels.
 WORK_SIDE = 200
 #: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
@@ -82,8 +95,23 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     pixels, alpha = region_pixels(image, region)  # (1, N, 3), (1, N): only the hair's pixels
     lab = to_lab(pixels)  # (1, N, 3)
     mean_l = float((lab[..., 0] * alpha).sum() / max(region.area, 1e-6))
-    contrast = float(np.clip(goal[0] / max(mean_l, 1.0), 0.5, 2.5))
-    new = recolour(lab, alpha, goal, amount, contrast=contrast, chroma_texture=0.3)
+    spread = max(float(np.sqrt((alpha * (lab[..., 0] - mean_l) ** 2).sum() / max(region.area, 1e-6))), 4.0)
+    contrast = float(np.clip(goal[0] / max(mean_l, 1.0), 0.5, MAX_CONTRAST))
+    new = recolour(lab, alpha, goal, amount, contrast=contrast, chroma_texture=0.3)  # (1, N, 3)
+    # Pixels much lighter than the hair are skin or backdrop mixed into its edge (fine hairs over the
+    # forehead, the outline against a light wall) or a sheen. Stretched by a lighter dye's contrast
+    # they would glow as a light rim; left alone they would outline the dyed hair in its old colour.
+    # So from LIGHT_KNEE / contrast standard deviations above the hair's mean lightness (fully at
+    # twice that) they take the dye's mean shift only, scaled by the share of hair in the mix, read
+    # off their lightness between the hair's and the skin's (the lighter of the two neighbours).
+    knee = LIGHT_KNEE / max(contrast, 1.0) * spread
+    full = np.clip(2.0 - (lab[..., 0] - mean_l) / knee, 0.0, 1.0)[..., None]  # (1, N, 1)
+    light = max(float(skin_model(landmarks, image)[0][0]), mean_l + 2.0 * knee)
+    share = np.clip((light - lab[..., 0]) / (light - mean_l), 0.0, 1.0)[..., None]  # (1, N, 1)
+    shift = amount * (goal - np.array([mean_l, *(lab[0] * alpha[0, :, None]).sum(axis=0)[1:]
+                                       / max(region.area, 1e-6)], np.float32))  # fmt: skip
+    mixed = lab + alpha[..., None] * share * shift  # (1, N, 3)
+    new = full * new + (1.0 - full) * mixed
     return Applied(paste_pixels(image, region, new), region, name, goal)
 
 
@@ -276,19 +304,18 @@ def _skin_model(
 def _background_distance(image: np.ndarray, lab: np.ndarray, local: _Local) -> np.ndarray:
     """(h, w) Mahalanobis distance of the working image's pixels to the nearest background cluster.
 
-    Background: the photo's top rows and the upper half of its sides (where a portrait's background
-    shows), in `BACK_CLUSTERS` k-means clusters. A cluster that is rough (`_roughness`, mean over
-    its members above `HAIR_ROUGH`) and that more than a third of the cap above the forehead fits is
-    hair reaching the photo's edge, and is left out (a smooth one is background, e.g. over a bald head).
+    Background: the photo's top rows and its sides down to the brows (where a portrait's background
+    shows; lower down the sides show clothes), in `BACK_CLUSTERS` k-means clusters. A cluster that
+    is rough (`_roughness`, mean over its members above `HAIR_ROUGH`) and that more than a third of
+    the cap above the forehead fits is hair reaching the photo's edge, and is left out (a smooth one
+    is background, e.g. over a bald head).
     """
     height, width = image.shape[:2]
     border = max(2, int(0.02 * max(height, width)))
     step = max(1, int(np.sqrt(height * width) / 300))
-    chin = int(
-        np.clip((local.top[1] / local.scale + local.origin[1]) + 1.2 * local.height / local.scale, 0, height)
-    )
-    strips = [image[:border:step, ::step], image[: max(chin, border) : step, :border:step],
-              image[: max(chin, border) : step, -border::step]]  # fmt: skip
+    brows = (local.top[1] - local.brow_rise) / local.scale + local.origin[1]  # photo row of the brows
+    low = max(border, int(np.clip(brows, 0, height)))
+    strips = [image[:border:step, ::step], image[:low:step, :border:step], image[:low:step, -border::step]]
     strips = [to_lab(s) for s in strips]  # each (h', w', 3)
     samples = np.concatenate([s.reshape(-1, 3) for s in strips])  # (N, 3)
     rough = np.concatenate([_roughness(s[..., 0]).ravel() for s in strips])  # (N,)
