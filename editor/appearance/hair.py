@@ -365,6 +365,9 @@ def _seeds(
     # Probably hair: over and around the skull, beside the face down past the jaw (long hair).
     beside = (local.across < 0.9 * local.width) & (rise > -1.4 * local.height)
     labels[(volume | beside) & ~background & ~skin] = cv2.GC_PR_FGD
+    # Below the chin (collars, clothes) hair starts as probably-not: GrabCut's hair colours are learnt
+    # from above, and it takes long hair there only where it matches them.
+    labels[(rise < -local.height) & (labels == cv2.GC_PR_FGD)] = cv2.GC_PR_BGD
     # Beyond the skull hair has strands; a smooth patch there is background (a lit wall, a vignette).
     smooth = cv2.blur(rough, (5, 5)) < SMOOTH
     labels[~skull & smooth & (labels == cv2.GC_PR_FGD)] = cv2.GC_PR_BGD
