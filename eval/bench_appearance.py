@@ -234,6 +234,51 @@ def hair_scores(
     }  # fmt: skip
 
 
+#: (attribute, strength, value) timed by `timing`, and the held-out London photos it uses.
+TIMED = (("lipstick", 1.0, "red"), ("eye_color", 1.0, "green"), ("hair_color", 1.0, "blonde"),
+         ("tan", 1.0, None), ("makeup", 1.0, None), ("glasses", 1.0, None), ("glasses", 1.0, "sunglasses"),
+         ("age", 1.0, None), ("age", -1.0, None), ("beard", 1.0, None), ("beard", 2.0, None))  # fmt: skip
+TIMED_PEOPLE = ("003", "006", "009")
+
+
+def timing(data: Path, *, repeats: int = 5, cached: bool = False, steps: int = 1) -> dict:
+    """Median and minimum ms of one ``AppearanceBackend().edit`` per `TIMED` case over `TIMED_PEOPLE`
+    x ``repeats`` runs, with the 1-minute load average when each case finished. Per-photo mask caches
+    are cleared before every run unless ``cached`` (then the figures are those of a preview or a
+    second colour of the same photo)."""
+    import os
+
+    from editor.appearance import AppearanceBackend
+    from editor.appearance.hair import hair_mask
+    from editor.appearance.regions import skin_mask
+    from editor.face import FaceAnalyzer
+    from editor.images import load_image
+    from editor.requests import EditRequest
+
+    backend = AppearanceBackend()
+    with FaceAnalyzer() as analyzer:
+        photos = [load_image(data / "london" / "neutral" / f"{i}.jpg") for i in TIMED_PEOPLE]
+        faces = [analyzer.analyze_one(photo) for photo in photos]
+    out = {}
+    for attribute, strength, value in TIMED:
+        request = [EditRequest(attribute=attribute, strength=strength, value=value)]
+        times = []
+        for photo, face in zip(photos, faces, strict=True):
+            backend.edit(photo, face, request, steps=steps)  # warm-up (and, if cached, the cache)
+            for _ in range(repeats):
+                if not cached:
+                    hair_mask.cache_clear()
+                    skin_mask.cache_clear()
+                started = time.perf_counter()
+                backend.edit(photo, face, request, steps=steps)
+                times.append(1000 * (time.perf_counter() - started))
+        out[f"{attribute}/{value}/{strength}"] = {
+            "ms_median": statistics.median(times), "ms_min": min(times), "load": os.getloadavg()[0],
+        }  # fmt: skip
+        logger.info("%s %s", f"{attribute}/{value}/{strength}", out[f"{attribute}/{value}/{strength}"])
+    return {"steps": steps, "cached": cached, "repeats": repeats, "people": TIMED_PEOPLE, "cases": out}
+
+
 #: Held-out people of the hair montage: two typical, and the hard cases seen before the mask was
 #: rebuilt (curly red hair, dark hair on dark skin, long dark hair, a fringe, very short hair).
 HAIR_MONTAGE = ("london/003", "london/036", "london/114", "london/128",
@@ -380,8 +425,15 @@ def main(argv: list[str] | None = None) -> None:
         help="with --hair-only: the held-out people, or the London calibration people",
     )
     parser.add_argument("--landmarks", type=Path, default=None, help="with --hair-only: landmark cache .npz")
+    parser.add_argument("--timing", action="store_true", help="only the ms per edit (see `timing`)")
+    parser.add_argument("--cached", action="store_true", help="with --timing: keep per-photo masks")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.timing:
+        report = timing(args.data, repeats=args.repeats, cached=args.cached)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1))
+        return
     if args.hair_only:
         report = hair_masks(args.data, args.split, cache=args.landmarks, montage=args.montage)
         args.out.parent.mkdir(parents=True, exist_ok=True)
