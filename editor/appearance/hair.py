@@ -95,22 +95,29 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     pixels, alpha = region_pixels(image, region)  # (1, N, 3), (1, N): only the hair's pixels
     lab = to_lab(pixels)  # (1, N, 3)
     mean_l = float((lab[..., 0] * alpha).sum() / max(region.area, 1e-6))
-    spread = max(float(np.sqrt((alpha * (lab[..., 0] - mean_l) ** 2).sum() / max(region.area, 1e-6))), 4.0)
+    core = lab[..., 0][alpha > 0.5] if (alpha > 0.5).any() else lab[..., 0].ravel()  # (M,) lightness
+    centre = float(np.median(core))
+    # Robust spread (median absolute deviation): a rim of mixed pixels must not widen it.
+    spread = max(1.4826 * float(np.median(np.abs(core - centre))), 4.0)
     contrast = float(np.clip(goal[0] / max(mean_l, 1.0), 0.5, MAX_CONTRAST))
     new = recolour(lab, alpha, goal, amount, contrast=contrast, chroma_texture=0.3)  # (1, N, 3)
     # Pixels much lighter than the hair are skin or backdrop mixed into its edge (fine hairs over the
     # forehead, the outline against a light wall) or a sheen. Stretched by a lighter dye's contrast
     # they would glow as a light rim; left alone they would outline the dyed hair in its old colour.
-    # So from LIGHT_KNEE / contrast standard deviations above the hair's mean lightness (fully at
+    # So from LIGHT_KNEE / contrast robust standard deviations above the hair's median lightness (fully at
     # twice that) they take the dye's mean shift only, scaled by the share of hair in the mix, read
     # off their lightness between the hair's and the skin's (the lighter of the two neighbours).
     knee = LIGHT_KNEE / max(contrast, 1.0) * spread
-    full = np.clip(2.0 - (lab[..., 0] - mean_l) / knee, 0.0, 1.0)[..., None]  # (1, N, 1)
-    light = max(float(skin_model(landmarks, image)[0][0]), mean_l + 2.0 * knee)
-    share = np.clip((light - lab[..., 0]) / (light - mean_l), 0.0, 1.0)[..., None]  # (1, N, 1)
+    full = np.clip(2.0 - (lab[..., 0] - centre) / knee, 0.0, 1.0)[..., None]  # (1, N, 1)
+    light = max(float(skin_model(landmarks, image)[0][0]), centre + 2.0 * knee)
+    share = np.clip((light - lab[..., 0]) / (light - centre), 0.0, 1.0)[..., None]  # (1, N, 1)
     shift = amount * (goal - np.array([mean_l, *(lab[0] * alpha[0, :, None]).sum(axis=0)[1:]
                                        / max(region.area, 1e-6)], np.float32))  # fmt: skip
-    mixed = lab + alpha[..., None] * share * shift  # (1, N, 3)
+    # A sheen (lighter than the skin) is the hair's own: it takes the dye's hue by its distance
+    # from white, keeping its lightness.
+    sheen = np.clip((100.0 - lab[..., 0]) / max(100.0 - centre, 1.0), 0.0, 1.0)[..., None]
+    hue = np.maximum(share, sheen)  # (1, N, 1)
+    mixed = lab + alpha[..., None] * np.concatenate([share, hue, hue], axis=-1) * shift  # (1, N, 3)
     new = full * new + (1.0 - full) * mixed
     return Applied(paste_pixels(image, region, new), region, name, goal)
 

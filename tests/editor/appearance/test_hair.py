@@ -132,3 +132,21 @@ def test_the_mask_of_a_photo_is_computed_once_and_a_changed_photo_gets_its_own(s
     moved = face.landmarks.copy()
     moved[:, 0] += 1
     assert hair_mask(moved, image) is not first
+
+
+def test_pixels_mixing_hair_and_skin_do_not_glow_when_dark_hair_goes_light(synthetic):
+    from editor.images import to_lab
+
+    image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=6.0)
+    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    edge &= (np.arange(image.shape[0]) > face.landmarks[10, 1] - 60)[:, None]  # the hairline side
+    mixed = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array((205, 160, 140))).astype(np.uint8)
+    image[edge] = mixed  # fine hairs over skin: half hair, half skin
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    before = to_lab(image[edge][None])[0, :, 0]
+    after = to_lab(edit.image[edge][None])[0, :, 0]
+    skin_l = float(to_lab(np.array([[[205, 160, 140]]], np.uint8))[0, 0, 0])
+    assert after.max() <= max(skin_l, before.max()) + 5.0  # no rim lighter than the skin beside it
+    assert (edit.image[hair & ~edge] != image[hair & ~edge]).any(axis=-1).mean() > 0.8
