@@ -204,6 +204,38 @@ class FaceAnalyzer:
             chosen = _with_warning(chosen, note)
         return chosen
 
+    def measure(
+        self,
+        image: np.ndarray,
+        box: np.ndarray,
+        *,
+        score: float = 1.0,
+        points: np.ndarray | None = None,
+        quarter_turns: int | None = None,
+    ) -> Face | None:
+        """Landmarks of the face in ``box`` without detecting it first (a face tracked from a video's
+        previous frame): FaceLandmarker on the crop `analyze` takes around such a box.
+
+        Args:
+            image: (H, W, 3) uint8 RGB at full resolution.
+            box: (4,) x, y, width, height in pixels, as YuNet gives it.
+            score, points: stored in the returned `Face` (``points`` defaults to zeros).
+            quarter_turns: 0 (upright) or 2 (upside down) when known; None checks the way up with
+                YuNet as `analyze` does.
+
+        Returns:
+            The face (index 0), or None when FaceLandmarker finds no face centred in the crop.
+        """
+        _check_image(image)
+        box = np.asarray(box, np.float32)
+        points = np.zeros((5, 2), np.float32) if points is None else np.asarray(points, np.float32)
+        with self._lock:
+            if quarter_turns is None:
+                face = self._measure(image, box, score, points)
+            else:
+                face = self._measure_turned(image, box, score, points, quarter_turns % 4)
+        return None if face is None else _with_index(face, 0)
+
     def close(self) -> None:
         """Free the landmarker's native resources; the analyzer cannot be used afterwards."""
         with self._lock:

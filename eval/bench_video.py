@@ -11,7 +11,10 @@ A 1280x720, 25 fps clip with an AAC tone is made from one still photo with a sli
 and copied through the same decoder and encoder unedited (the floor: codec and measurement noise).
 
 - time: wall time per frame (tracking, analysis, edit), median and 90th percentile after the first
-  frame, on this machine as it is (the load average is printed beside it);
+  frame, on this machine as it is (the load average is printed beside it); end to end: the whole run
+  (decoding, colour conversion, edit, encoding) less the first frame's edit, per other frame;
+- outputs: One-Euro smoothing and raw landmarks, both with the face followed from frame to frame
+  (`editor.video.tracking`), and One-Euro with the face detected in every frame (as before tracking);
 - jitter: every frame of the input and of each output analysed by FaceLandmarker; per pair of
   consecutive frames, the mean over the 478 landmarks of |(out[t+1] - out[t]) - (in[t+1] - in[t])|, in
   the input face's inter-iris units: frame-to-frame landmark motion that is not in the input. Median and
@@ -39,6 +42,18 @@ from editor.video.io import edit_frames
 from editor.video.synthetic import synthetic_clip
 
 logger = logging.getLogger(__name__)
+
+#: The edited outputs: (name, smoothing, follow the face from frame to frame).
+VARIANTS = (
+    ("smoothed", OneEuroConfig(), True),
+    ("raw", None, True),
+    ("detected", OneEuroConfig(), False),
+)
+LABELS = {
+    "smoothed": "One-Euro smoothing",
+    "raw": "raw landmarks",
+    "detected": "One-Euro, detected in every frame",
+}
 
 
 def track(editor: Editor, path: Path) -> list[np.ndarray | None]:
@@ -117,13 +132,18 @@ def main(argv: list[str] | None = None) -> int:
     landmarks_copied = track(editor, copied)
     results["copied_jitter"] = _stats(jitter(landmarks_in, landmarks_copied))
     results["copied_head_jitter"] = _stats(jitter(landmarks_in, landmarks_copied, head_frame=True))
-    for name, smoothing in (("smoothed", OneEuroConfig()), ("raw", None)):
+    for name, smoothing, follow in VARIANTS:
         load = os.getloadavg()[0]
         output = args.out / f"edited_{name}.mp4"
-        report = edit_video(clip, output, requests, editor=editor, smoothing=smoothing, progress=False)
+        report = edit_video(
+            clip, output, requests, editor=editor, smoothing=smoothing, follow=follow, progress=False
+        )
+        wall, cpu = report.end_to_end_ms or (float("nan"), float("nan"))
         results[name] = {
             "ms_per_frame": _stats(report.frame_ms[1:]), "first_frame_ms": report.frame_ms[0],
             "cpu_ms_per_frame": _stats(report.frame_cpu_ms[1:]),
+            "end_to_end_ms_per_frame": wall, "end_to_end_cpu_ms_per_frame": cpu,
+            "detections": report.detections, "bytes": output.stat().st_size,
             "load_average": load, "scale": report.scale, "notes": report.notes,
         }  # fmt: skip
         landmarks_out = track(editor, output)
@@ -134,19 +154,20 @@ def main(argv: list[str] | None = None) -> int:
         f"1280x720, {args.frames} frames, {', '.join(r.describe() for r in requests)}; "
         f"input's own motion {results['input_motion']['median']:.4f} per frame (median)",
         "",
-        "| output | wall ms/frame after the first (median, p90) | CPU ms/frame (median) | load average "
-        "| jitter (median, p90) | in the head's frame |",
-        "|---|---|---|---|---|---|",
-        f"| copied, unedited (floor) | - | - | - | {results['copied_jitter']['median']:.4f}, "
+        "| output | wall ms/frame after the first (median, p90) | CPU ms/frame (median) "
+        "| end to end wall, CPU ms/frame | load average | jitter (median, p90) | in the head's frame |",
+        "|---|---|---|---|---|---|---|",
+        f"| copied, unedited (floor) | - | - | - | - | {results['copied_jitter']['median']:.4f}, "
         f"{results['copied_jitter']['p90']:.4f} | {results['copied_head_jitter']['median']:.4f}, "
         f"{results['copied_head_jitter']['p90']:.4f} |",
     ]
-    for name in ("smoothed", "raw"):
+    for name, _, _ in VARIANTS:
         r = results[name]
         lines.append(
-            f"| edited, {'One-Euro smoothing' if name == 'smoothed' else 'raw landmarks'} | "
+            f"| edited, {LABELS[name]} | "
             f"{r['ms_per_frame']['median']:.0f}, {r['ms_per_frame']['p90']:.0f} | "
-            f"{r['cpu_ms_per_frame']['median']:.0f} | {r['load_average']:.1f} | "
+            f"{r['cpu_ms_per_frame']['median']:.0f} | {r['end_to_end_ms_per_frame']:.0f}, "
+            f"{r['end_to_end_cpu_ms_per_frame']:.0f} | {r['load_average']:.1f} | "
             f"{r['jitter']['median']:.4f}, {r['jitter']['p90']:.4f} | "
             f"{r['head_jitter']['median']:.4f}, {r['head_jitter']['p90']:.4f} |"
         )

@@ -1,7 +1,8 @@
 """Expression edits on video: every frame edited on top of its own expression, tracked and smoothed.
 
-`edit_video` streams a clip through `editor.video.io.edit_frames`. Per frame: the face is found
-(`FaceAnalyzer`; the face nearest the previous frame's when there are several), its landmarks are
+`edit_video` streams a clip through `editor.video.io.edit_frames`. Per frame: the face is measured
+where the previous frame's was (`editor.video.tracking.FaceTracker`: detected only on the first frame
+and when it is lost; the face nearest the previous frame's when there are several), its landmarks are
 smoothed over time (`LandmarkSmoother`, a One-Euro filter), and the requests are rendered by the same
 backends as a photo edit, on the face's region, relative to that frame's own landmarks: the recipe's
 motion is added on top, so a talking mouth keeps talking and a smile is added to whatever the face
@@ -27,6 +28,7 @@ from editor.face import Face
 from editor.requests import EditRequest
 from editor.video.io import edit_frames, probe
 from editor.video.smoothing import LandmarkSmoother, OneEuroConfig
+from editor.video.tracking import FaceTracker
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,9 @@ class VideoReport:
         frame_cpu_ms: CPU time per frame of this process (all its threads), milliseconds: on a shared
             machine, what the frame cost rather than how long it waited.
         notes: what the person should know (backed-off strength, no face anywhere, ...).
+        detections: frames on which the face was detected (the others were followed from the previous
+            frame, `editor.video.tracking`).
+        elapsed_s, cpu_s: wall and CPU time (this process) of the whole run: decoding, editing, encoding.
     """
 
     output: Path
@@ -53,11 +58,26 @@ class VideoReport:
     frame_ms: list[float] = field(default_factory=list)
     frame_cpu_ms: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    detections: int = 0
+    elapsed_s: float = 0.0
+    cpu_s: float = 0.0
 
     @property
     def warm_ms(self) -> float | None:
         """Median time per frame after the first (models warm), milliseconds."""
         return float(np.median(self.frame_ms[1:])) if len(self.frame_ms) > 1 else None
+
+    @property
+    def end_to_end_ms(self) -> tuple[float, float] | None:
+        """(wall, CPU) milliseconds per frame after the first, decoding and encoding included: the
+        whole run less the first frame's edit (the identity gate), over the other frames."""
+        if len(self.frame_ms) < 2:
+            return None
+        others = len(self.frame_ms) - 1
+        return (
+            (1000 * self.elapsed_s - self.frame_ms[0]) / others,
+            (1000 * self.cpu_s - self.frame_cpu_ms[0]) / others,
+        )
 
 
 class FrameEditor:
@@ -68,6 +88,8 @@ class FrameEditor:
         requests: the edit to apply to every frame.
         fps: the clip's frame rate (timestamps for the smoother).
         smoothing: One-Euro settings, or None to use each frame's raw landmarks.
+        follow: measure each frame's face where the previous frame's was, without detecting it again
+            (`editor.video.tracking.FaceTracker`); False detects in every frame.
     """
 
     def __init__(
@@ -77,15 +99,16 @@ class FrameEditor:
         *,
         fps: float,
         smoothing: OneEuroConfig | None = OneEuroConfig(),  # noqa: B008 - frozen, shared safely
+        follow: bool = True,
     ) -> None:
         self.editor, self.requests, self.fps = editor, list(requests), max(fps, 1e-3)
         self.groups, unsupported = editor.registry.group(self.requests)
         self.notes = [editor.unsupported_note(r) for r in unsupported]
         self.smoother = LandmarkSmoother(smoothing) if smoothing is not None else None
         self.scale: float | None = None
+        self.tracker = FaceTracker(editor.analyzer, follow=follow)
         self.index = 0
         self.faceless: list[int] = []
-        self._previous: Face | None = None
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB frame -> the edited frame (the frame itself when it has no face)."""
@@ -109,28 +132,15 @@ class FrameEditor:
         return edited
 
     def _track(self, frame: np.ndarray, t: float) -> Face | None:
-        faces = self._find(frame)
-        if not faces:
-            self._previous = None
+        face = self.tracker(frame)
+        if face is None:
             if self.smoother is not None:
                 self.smoother.reset()
             return None
-        face = faces[0] if self._previous is None else _nearest(faces, self._previous)
-        self._previous = face
         if self.smoother is None:
             return face
         landmarks = self.smoother(face.landmarks, t)  # (478, 3) smoothed pixels
         return dataclasses.replace(face, landmarks=landmarks.astype(np.float32))
-
-    def _find(self, frame: np.ndarray) -> list[Face]:
-        """Faces in the frame: first looked for around the previous frame's face (the detector then
-        sees a small crop), in the whole frame when none is there."""
-        if self._previous is not None:
-            x0, y0, x1, y1 = face_region(self._previous, frame.shape[:2])
-            near = self.editor.analyzer.analyze(frame[y0:y1, x0:x1])
-            if near:
-                return [face.translated(x0, y0) for face in near]
-        return self.editor.analyzer.analyze(frame)
 
     def _gate(self, frame: np.ndarray) -> float:
         """The identity gate on this frame: the fraction of the edit that keeps the person recognisable."""
@@ -140,11 +150,6 @@ class FrameEditor:
         return outcome.scale if outcome.applied else 0.0
 
 
-def _nearest(faces: Sequence[Face], previous: Face) -> Face:
-    centre = previous.box[:2] + previous.box[2:] / 2
-    return min(faces, key=lambda f: float(np.linalg.norm(f.box[:2] + f.box[2:] / 2 - centre)))
-
-
 def edit_video(
     source: str | Path,
     target: str | Path,
@@ -152,19 +157,21 @@ def edit_video(
     *,
     editor: Editor | None = None,
     smoothing: OneEuroConfig | None = OneEuroConfig(),  # noqa: B008 - frozen, shared safely
+    follow: bool = True,
     progress: bool = True,
 ) -> VideoReport:
     """Apply ``requests`` to every frame of the video ``source`` and write the MP4 ``target``.
 
     Frames are decoded, edited and encoded one at a time (memory does not grow with the clip); the
-    output has the input's frame timing and its audio stream copied unchanged. See the module docstring.
+    output has the input's frame timing and its audio stream copied unchanged. See the module docstring;
+    ``smoothing`` and ``follow`` as `FrameEditor` takes them.
 
     Raises:
         VideoError: the input cannot be read or the output written.
     """
     info = probe(source)
     editor = editor or Editor()
-    frames = FrameEditor(editor, requests, fps=info.fps, smoothing=smoothing)
+    frames = FrameEditor(editor, requests, fps=info.fps, smoothing=smoothing, follow=follow)
     report = VideoReport(output=Path(target))
     bar = tqdm(total=info.frames or None, unit="frame", desc="editing video", disable=not progress)
 
@@ -176,11 +183,14 @@ def edit_video(
         bar.update(1)
         return edited
 
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         report.frames = edit_frames(source, target, process)
     finally:
         bar.close()
+    report.elapsed_s, report.cpu_s = time.perf_counter() - started, time.process_time() - cpu
     report.faceless, report.scale = frames.faceless, frames.scale
+    report.detections = frames.tracker.detections
     report.notes = list(frames.notes)
     if report.scale is None:
         report.notes.append("No face was found in any frame: the video was copied unchanged.")
