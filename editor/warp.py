@@ -2,9 +2,9 @@
 
 The geometry backend's image side, and the generator of (source, target, flow) training pairs:
 
-1. `apply_safety` makes the target landmarks safe to render: eyelid motion scaled, iris outlines left
-   to follow the lids, iris centres pinned, facing inner-lip and eyelid points never crossing, and
-   no triangle of MediaPipe's face mesh folding over (`untangle`).
+1. `apply_safety` makes the target landmarks safe to render: eyelid motion scaled, irises moved only
+   by a gaze change (their outlines never follow the lids), facing inner-lip and eyelid points never
+   crossing, and no triangle of MediaPipe's face mesh folding over (`untangle`).
 2. `dense_backward_flow` fits a thin-plate spline from the target positions of the moved points plus
    two fixed anchor rings (the face oval scaled by 1.35 and 1.6 about its centre) back to their source
    positions, evaluates it every `grid_step` pixels only inside a feathered face mask (switching to a
@@ -63,7 +63,8 @@ class WarpConfig:
     eyelid_scale: float = 1.0  # multiplies the motion of the 32 eye-contour points (e.g. 0.5-1.2)
     lip_min_gap: float = 0.02  # facing inner-lip points stay this far apart (fraction of mouth width)
     lid_min_gap: float = 0.04  # facing eyelid points stay this far apart (fraction of eye width)
-    pin_irises: bool = True  # keep the iris centres 468/473 still (while inside the eye opening)
+    pin_irises: bool = True  # keep the iris centres 468/473 still (while inside the eye opening) ...
+    follow_gaze: bool = True  # ... unless the target moves them (a gaze change, eyeLook*): then they go
     untangle: bool = True  # pull points of folded face-mesh triangles back toward the source (`untangle`)
 
     def __post_init__(self) -> None:
@@ -249,8 +250,11 @@ def apply_safety(source: np.ndarray, target: np.ndarray, config: WarpConfig | No
     idx = face_mesh_indices()
     lids = as_array(idx.eyelids)
     tgt[lids] = src[lids] + config.eyelid_scale * (tgt[lids] - src[lids])
-    irises = as_array((*idx.right_iris, *idx.left_iris))
-    tgt[irises] = src[irises]
+    for iris in (as_array(idx.right_iris), as_array(idx.left_iris)):
+        # Each iris moves as a whole with its centre's gaze motion (none for every shape but eyeLook*):
+        # its outline never follows the lids.
+        gaze = tgt[iris[0]] - src[iris[0]] if config.follow_gaze else 0.0
+        tgt[iris] = src[iris] + gaze
     tgt = _clamp_openings(src, tgt, config)
     if config.untangle:
         tgt = _clamp_openings(src, untangle(src, tgt), config)

@@ -148,12 +148,20 @@ def test_eyelids_never_cross_and_their_motion_scales():
     np.testing.assert_allclose(half[lid, 1], pts[lid, 1] - 2.0)
 
 
-def test_only_the_iris_centres_are_control_points_and_they_stay_put():
+def test_only_the_iris_centres_are_control_points_and_they_move_only_with_the_gaze():
     pts = synthetic_landmarks()
+    iris = as_array(IDX.left_iris)
     target = pts.copy()
-    target[as_array(IDX.left_iris)] += 5.0
+    target[iris[1:]] += 5.0  # the outline alone (as lids moving over it would drag it): ignored
+    np.testing.assert_allclose(apply_safety(pts, target)[iris], pts[iris])
+    gaze = pts.copy()
+    gaze[iris[0], 1] += 2.0  # the eye looks down: the whole iris goes with its centre
+    np.testing.assert_allclose(apply_safety(pts, gaze)[iris], pts[iris] + [0.0, 2.0])
+    to_pts, _ = control_points(pts, apply_safety(pts, gaze))
+    assert np.any(np.all(np.isclose(to_pts, pts[473] + [0.0, 2.0]), axis=1))
+    still = apply_safety(pts, gaze, WarpConfig(follow_gaze=False))
+    np.testing.assert_allclose(still[iris], pts[iris])
     safe = apply_safety(pts, target)
-    np.testing.assert_allclose(safe[as_array(IDX.left_iris)], pts[as_array(IDX.left_iris)])
     to_pts, from_pts = control_points(pts, safe)
     for i in IDX.right_iris[1:] + IDX.left_iris[1:]:
         assert not np.any(np.all(np.isclose(to_pts, pts[i]), axis=1))

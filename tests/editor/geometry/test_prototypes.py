@@ -91,7 +91,9 @@ def test_prototype_motion_directions():
     sad = _motion(prototype("sad"))
     assert sad[LEFT_CORNER, y] > 0 and sad[RIGHT_CORNER, y] > 0  # corners down
     closed_lids = _motion(prototype("eyes_closed"))[LEFT_UPPER_LID, y]
-    assert 0.1 * closed_lids < sad[LEFT_UPPER_LID, y] < 0.6 * closed_lids  # lids droop (AU41), not close
+    assert 0.1 * closed_lids < sad[LEFT_UPPER_LID, y] < 0.75 * closed_lids  # lids droop (41+64), not close
+    assert sad[473, y] > 0.01 and sad[468, y] > 0.01  # the eyes look down (AU64)
+    assert abs(happy[473, y]) < 1e-6  # no other expression moves the irises
     surprised = _motion(prototype("surprised"))
     assert surprised[LEFT_BROW, y] < -0.03 and surprised[CHIN, y] > 0.1  # brows up, jaw drops
     angry = _motion(prototype("angry"))
