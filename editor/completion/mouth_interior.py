@@ -61,10 +61,14 @@ class MouthConfig:
     cavity_light: float = 0.18  # the cavity's lightness under the upper teeth: the lips' L times this
 
 
-def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
-    """0 at edge0, 1 at edge1 (either order), smooth in between."""
+def _smoothstep(edge0: float | np.ndarray, edge1: float | np.ndarray, x: np.ndarray) -> np.ndarray:
+    """0 at edge0, 1 at edge1 (either order; scalars or arrays like x), smooth in between."""
     span = edge1 - edge0
-    t = np.clip((x - edge0) / (span if abs(span) > 1e-9 else 1e-9), 0.0, 1.0)
+    if np.ndim(span):
+        span = np.where(np.abs(span) > 1e-9, span, 1e-9)
+    elif abs(span) <= 1e-9:
+        span = 1e-9
+    t = np.clip((x - edge0) / span, 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
 
 
@@ -254,8 +258,7 @@ def _fit_example(
     ).astype(np.float32)  # fmt: skip
     # ... and sit in the shadow of the upper jaw and teeth.
     # (over the whole fade into the cavity below too: unshaded teeth there would draw a bright rim)
-    t = np.clip((above_bottom - lower) / (0.02 * MOUTH_WIDTH), 0.0, 1.0)
-    lower_teeth = 1.0 - t * t * (3.0 - 2.0 * t)
+    lower_teeth = 1.0 - _smoothstep(lower, lower + 0.02 * MOUTH_WIDTH, above_bottom)  # (h, w)
     rgb *= (1.0 - config.lower_shadow * opened * lower_teeth)[..., None]
 
     into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
