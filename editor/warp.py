@@ -193,14 +193,16 @@ def untangle(
     target: np.ndarray,
     *,
     min_area_ratio: float = 0.05,
+    min_height_ratio: float = 0.05,
+    min_height_iris: float = 0.01,
     relax: float = 0.75,
     max_iterations: int = 40,
 ) -> np.ndarray:
     """Pull landmarks back toward the source until no face-mesh triangle folds over.
 
     A triangle of MediaPipe's tessellation folds when its signed area changes sign (or it collapses
-    below `min_area_ratio` of its source area; triangles already nearly degenerate in the photo are
-    not judged): somewhere two points crossed (anny's eyelid skin
+    below `min_area_ratio` of its source area; triangles already nearly degenerate in the photo, small
+    or slivers, are not judged): somewhere two points crossed (anny's eyelid skin
     passing the lid line in a blink, mouthClose used alone). Each round multiplies the motion of the
     points of every such triangle by `relax`; points in no folded triangle keep their full motion.
 
@@ -226,8 +228,21 @@ def untangle(
 
     reference = signed_areas(source)
     # Triangles that are nearly degenerate in the photo already (MediaPipe's lip corners, eye corners)
-    # have no reliable orientation: judge only those of at least a tenth of the median area.
-    judged = np.abs(reference) > 0.1 * np.median(np.abs(reference))
+    # have no reliable orientation: judge only those of at least a tenth of the median area and not
+    # slivers: height under `min_height_ratio` of the longest side, or under `min_height_iris` of the
+    # inter-iris distance (about twice FaceLandmarker's frame-to-frame noise). Such a triangle's
+    # orientation flips with landmark noise; pulling its points back cascaded into its neighbours (a
+    # sliver beside a lip corner took half of a dropped jaw with it, in some frames of a video only).
+    a, b, c = (source[triangles[:, k]] for k in range(3))
+    sides = [np.linalg.norm(b - a, axis=1), np.linalg.norm(c - b, axis=1), np.linalg.norm(a - c, axis=1)]
+    longest = np.maximum.reduce(sides)
+    height = 2.0 * np.abs(reference) / np.maximum(longest, 1e-12)
+    inter_iris = float(np.linalg.norm(source[idx.right_iris[0]] - source[idx.left_iris[0]]))
+    judged = (
+        (np.abs(reference) > 0.1 * np.median(np.abs(reference)))
+        & (height >= min_height_ratio * longest)
+        & (height >= min_height_iris * inter_iris)
+    )
     out = target.copy()
     for _ in range(max_iterations):
         bad = judged & (signed_areas(out) * np.sign(reference) < min_area_ratio * np.abs(reference))

@@ -246,6 +246,23 @@ def test_untangle_removes_crossed_mesh_triangles_and_keeps_the_rest():
     np.testing.assert_array_equal(untangled[far], target[far])
 
 
+def test_untangle_leaves_a_sliver_flipped_by_landmark_noise():
+    """A sliver's orientation is noise: a real photo's lip-corner sliver flipping by a pixel made untangle
+    pull back half of a dropped jaw in some frames of a video only (the mouth flickered open and shut)."""
+    pts = synthetic_landmarks()
+    target = open_mouth_target(pts, 6.0)  # a jaw drop with no fold in it
+    np.testing.assert_array_equal(untangle(pts, target), target)
+    base, apex = pts[288], 435  # the jaw sliver 288-401-435: 0.26 px high on a 22.8 px base
+    along = (pts[401] - base) / np.linalg.norm(pts[401] - base)
+    normal = np.array([-along[1], along[0]])
+    height = float(np.dot(pts[apex] - base, normal))
+    assert abs(height) < 0.05 * np.linalg.norm(pts[401] - base)  # a sliver by either measure
+    target[apex] -= 3.0 * height * normal  # under a pixel across its base
+    np.testing.assert_array_equal(untangle(pts, target), target)
+    judged_anyway = untangle(pts, target, min_height_ratio=0.0, min_height_iris=0.0)
+    assert np.abs(judged_anyway - target).max() > 0.3  # judging it would pull the point back
+
+
 def test_closing_eyelids_do_not_fold():
     """A blink: the upper lid and the skin above it come down to the lower lid (a steep backward field)."""
     pts = synthetic_landmarks()
