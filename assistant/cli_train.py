@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --state")
     parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start a new run from a Flow VAE folder's weights (e.g. editor/data/fvae), on new pairs",
+    )
+    parser.add_argument(
         "--finish-only",
         action="store_true",
         help="write a usable checkpoint (confidence network, labels) from --state's best epoch so far",
@@ -118,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     config = replace(TrainConfig(), **{k: v for k, v in train_changes.items() if v is not None})
     if (args.resume or args.finish_only) and args.state is None:
         raise FacechatError("--resume and --finish-only need --state FOLDER (where the run saved its state).")
+    if args.resume and args.init_from is not None:
+        raise FacechatError("--resume continues a saved run; --init-from starts a new one: use one of them.")
     if args.finish_only:
         summary = finish_from_state(args.data, args.out, args.state, config=config)
     else:
@@ -130,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
             command=command,
             state_dir=args.state,
             resume=args.resume,
+            init_from=args.init_from,
         )
     brief = {k: summary[k] for k in ("best_epoch", "stopped", "seconds", "parameters", "pairs")}
     sys.stdout.write(json.dumps(brief, indent=2) + "\n")

@@ -191,6 +191,7 @@ def train(
     command: str | None = None,
     state_dir: Path | None = None,
     resume: bool = False,
+    init_from: Path | None = None,
 ) -> dict:
     """Train, keep the best epoch, fit the confidence network and label directions; write ``out``.
 
@@ -198,7 +199,10 @@ def train(
     generators, best epoch, log) is saved there every ``save_every`` steps and at every epoch's end, and
     ``resume`` continues from it (same data, same settings: the state's model config is used). The best
     flow model so far is also written to ``out`` at every new best epoch, so a stopped run leaves a
-    checkpoint (without labels until `finish` runs). Returns the summary written to training.json.
+    checkpoint (without labels until `finish` runs). ``init_from`` (a Flow VAE folder written by
+    `FlowVAE.save_pretrained`, e.g. the shipped checkpoint) starts a NEW run from its weights: its model
+    config replaces ``model_config``; optimiser, epochs and log start afresh (continuation training on
+    new pairs). Returns the summary written to training.json.
     """
     config = config or TrainConfig()
     out = Path(out)
@@ -207,19 +211,29 @@ def train(
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     started = time.perf_counter()
+    if resume and init_from is not None:
+        raise ValueError("Resume a run or start one from a checkpoint (init_from), not both.")
     state_path = Path(state_dir) / STATE_FILE if state_dir is not None else None
     saved = (
         torch.load(state_path, weights_only=False) if resume and state_path and state_path.is_file() else None
     )
     if resume and saved is None:
         raise FileNotFoundError(f"Nothing to resume: {state_path} does not exist.")
+    initial = FlowVAE.from_pretrained(init_from) if init_from is not None else None
     if saved is not None:
         model_config = FVAEConfig(**saved["model_config"])
+    elif initial is not None:
+        if model_config is not None and model_config != initial.config:
+            logger.warning("Starting from %s: its model settings replace the ones given.", init_from)
+        model_config = initial.config
     model_config = model_config or FVAEConfig.cpu()
 
     train_set = load_pairs(data, "train")
     val_set = load_pairs(data, "val")
     model = FlowVAE(model_config)
+    if initial is not None:
+        model.load_state_dict(initial.state_dict())
+        logger.info("Starting from the weights in %s", init_from)
     logger.info("Flow VAE with %.2f M parameters", count_parameters(model) / 1e6)
     head = ExpressionHead(model.config.latent_channels * model.config.latent_size**2)
     optimizer = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=config.lr)

@@ -13,7 +13,7 @@ import torch
 from editor.alignment import align_face, feathered_mask
 from editor.face import Face
 from editor.fvae.edit import moved_landmarks, warp_photo
-from editor.fvae.model import FVAEConfig
+from editor.fvae.model import FlowVAE, FVAEConfig
 from editor.fvae.real_pairs import register_pair
 from editor.fvae.splits import fvae_split, held_out_people
 from editor.fvae.train import STATE_FILE, TrainConfig, train
@@ -126,3 +126,28 @@ def test_a_stopped_run_resumes_where_it_stopped(small_folder, tmp_path):
     assert epochs == [1, 2, 3] and (tmp_path / "b" / "labels.json").is_file()
     with pytest.raises(FileNotFoundError, match="Nothing to resume"):
         train([small_folder], tmp_path / "c", config=config, state_dir=tmp_path / "none", resume=True)
+
+
+def test_a_new_run_starts_from_a_checkpoints_weights(small_folder, tmp_path):
+    """--init-from: continuation training on new pairs starts from the given weights, not from scratch."""
+    config = TrainConfig(epochs=1, batch_size=4, mask_epochs=1, patience=5, lr=0.0)  # lr 0: weights stay
+    first = tmp_path / "first"
+    train([small_folder], first, model_config=TINY, config=config)
+    shipped = FlowVAE.from_pretrained(first)
+    scratch = train([small_folder], tmp_path / "scratch", model_config=TINY, config=replace(config, seed=7))
+    started = train([small_folder], tmp_path / "b", config=replace(config, seed=7), init_from=first)
+    again = FlowVAE.from_pretrained(tmp_path / "b")
+    for name, tensor in shipped.state_dict().items():
+        torch.testing.assert_close(again.state_dict()[name], tensor)
+    fresh = FlowVAE.from_pretrained(tmp_path / "scratch").state_dict()
+    assert any(not torch.equal(fresh[n], t) for n, t in shipped.state_dict().items())
+    assert started["parameters"] == scratch["parameters"]
+    with pytest.raises(ValueError, match="not both"):
+        train(
+            [small_folder],
+            tmp_path / "c",
+            config=config,
+            state_dir=tmp_path / "s",
+            resume=True,
+            init_from=first,
+        )
