@@ -230,9 +230,8 @@ def train(
 
     train_set = load_pairs(data, "train")
     val_set = load_pairs(data, "val")
-    model = FlowVAE(model_config)
+    model = initial if initial is not None else FlowVAE(model_config)  # put in train mode per epoch
     if initial is not None:
-        model.load_state_dict(initial.state_dict())
         logger.info("Starting from the weights in %s", init_from)
     logger.info("Flow VAE with %.2f M parameters", count_parameters(model) / 1e6)
     head = ExpressionHead(model.config.latent_channels * model.config.latent_size**2)
