@@ -27,6 +27,7 @@ import numpy as np
 
 from editor.errors import FaceSelectionError, NoFaceError
 from editor.images import downscale
+from editor.mediapipe_import import import_mediapipe
 from editor.model_files import shipped_model_path
 
 logger = logging.getLogger(__name__)
@@ -343,7 +344,7 @@ class FaceAnalyzer:
     def _measure_turned(
         self, image: np.ndarray, box: np.ndarray, score: float, points: np.ndarray, quarter_turns: int
     ) -> Face | None:
-        import mediapipe as mp
+        mp = import_mediapipe()
 
         side = self.landmark_side
         to_crop = self._crop_transform(box, quarter_turns)
@@ -444,6 +445,7 @@ def _check_image(image: np.ndarray) -> None:
 
 
 def _create_landmarker(model_path: str):  # -> mediapipe FaceLandmarker
+    mp = import_mediapipe()
     from mediapipe.tasks.python import BaseOptions, vision
 
     _forget_mediapipe_audio_error()
@@ -460,8 +462,6 @@ def _create_landmarker(model_path: str):  # -> mediapipe FaceLandmarker
     with _native_stderr_silenced():
         landmarker = vision.FaceLandmarker.create_from_options(options)
         # The first call initialises the XNNPACK delegates, which log to stderr too.
-        import mediapipe as mp
-
         landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.zeros((64, 64, 3), np.uint8)))
     return landmarker
 

@@ -148,6 +148,9 @@ def _loop(edges: list[tuple[int, int]], start: int) -> tuple[int, ...]:
 @functools.cache
 def face_mesh_indices() -> FaceMeshIndices:
     """Build (once) the index chains from mediapipe's FaceLandmarksConnections."""
+    from editor.mediapipe_import import import_mediapipe
+
+    import_mediapipe()
     from mediapipe.tasks.python.vision.face_landmarker import FaceLandmarksConnections as C
 
     lips = _edges(C.FACE_LANDMARKS_LIPS)
