@@ -429,14 +429,20 @@ class FlowVAE(nn.Module):
     # ------------------------------------------------------------------ files
 
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Write config.json + model.safetensors into ``folder`` (created if needed)."""
-        from safetensors.torch import save_file
+        """Write config.json + model.safetensors into ``folder`` (created if needed).
+
+        The weights are written atomically with the umask's ordinary mode (safetensors' own writer
+        leaves them 0600).
+        """
+        from safetensors.torch import save
+
+        from editor.images import save_bytes
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / CONFIG_FILE).write_text(json.dumps(asdict(self.config), indent=2) + "\n")
         state = {name: tensor.detach().cpu().contiguous() for name, tensor in self.state_dict().items()}
-        save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt", "model": "FlowVAE"})
+        save_bytes(save(state, metadata={"format": "pt", "model": "FlowVAE"}), folder / WEIGHTS_FILE)
         return folder
 
     @classmethod

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import stat
 
 import pytest
 import torch
@@ -96,6 +98,15 @@ def test_save_and_load_round_trip(model, tmp_path):
     assert loaded.config == model.config
     source, target = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
     assert torch.equal(loaded(source, target, sample=False).flow, model(source, target, sample=False).flow)
+
+
+def test_saved_weights_get_the_umasks_ordinary_mode(model, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        model.save_pretrained(tmp_path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "model.safetensors").stat().st_mode) == 0o644
 
 
 def test_missing_files_say_what_to_do(tmp_path):
