@@ -56,6 +56,10 @@ LIGHT_KNEE = 2.0
 #: Most a lighter dye stretches the hair's lightness offsets (dark hair to blonde would ask for 3-4x:
 #: its lighter strands, the fine hairs at the hairline, would glow).
 MAX_CONTRAST = 1.8
+#: Reach (Gaussian sigma, interocular units) and working size (long side, pixels) of the average of the
+#: non-hair lightness around the hair that its mixed edge pixels are read against.
+SURROUND_REACH = 0.12
+SURROUND_SIDE = 256
 #: Long side of the GrabCut working image, pixels.
 WORK_SIDE = 200
 #: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
@@ -106,20 +110,46 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     # they would glow as a light rim; left alone they would outline the dyed hair in its old colour.
     # So from LIGHT_KNEE / contrast robust standard deviations above the hair's median lightness (fully at
     # twice that) they take the dye's mean shift only, scaled by the share of hair in the mix, read
-    # off their lightness between the hair's and the skin's (the lighter of the two neighbours).
+    # off their lightness between the hair's and what it is mixed with: the lightness of the non-hair
+    # pixels around it (skin at the hairline, the backdrop at the outline; the skin's away from both).
     knee = LIGHT_KNEE / max(contrast, 1.0) * spread
     full = np.clip(2.0 - (lab[..., 0] - centre) / knee, 0.0, 1.0)[..., None]  # (1, N, 1)
-    light = max(float(skin_model(landmarks, image)[0][0]), centre + 2.0 * knee)
+    skin_l = float(skin_model(landmarks, image)[0][0])
+    surround = _surround_lightness(image, region, SURROUND_REACH * interocular(landmarks), skin_l)
+    light = np.maximum(surround, centre + 2.0 * knee)  # (1, N)
     share = np.clip((light - lab[..., 0]) / (light - centre), 0.0, 1.0)[..., None]  # (1, N, 1)
     shift = amount * (goal - np.array([mean_l, *(lab[0] * alpha[0, :, None]).sum(axis=0)[1:]
                                        / max(region.area, 1e-6)], np.float32))  # fmt: skip
     # A sheen (lighter than the skin) is the hair's own: it takes the dye's hue by its distance
-    # from white, keeping its lightness.
-    sheen = np.clip((100.0 - lab[..., 0]) / max(100.0 - centre, 1.0), 0.0, 1.0)[..., None]
+    # from white, keeping its lightness. Distance counted from the lighter of the hair and the dye:
+    # under a lighter dye a sheen still darker than the dye is dyed hair (full hue), not a grey patch.
+    sheen_base = max(centre, float(goal[0]))
+    sheen = np.clip((100.0 - lab[..., 0]) / max(100.0 - sheen_base, 1.0), 0.0, 1.0)[..., None]
     hue = np.maximum(share, sheen)  # (1, N, 1)
     mixed = lab + alpha[..., None] * np.concatenate([share, hue, hue], axis=-1) * shift  # (1, N, 3)
     new = full * new + (1.0 - full) * mixed
     return Applied(paste_pixels(image, region, new), region, name, goal)
+
+
+def _surround_lightness(image: np.ndarray, region: RegionMask, reach: float, fallback: float) -> np.ndarray:
+    """(1, N) lightness of the non-hair pixels around each hair pixel (`region_pixels` order).
+
+    A normalised Gaussian average (sigma ``reach`` pixels) of L* weighted by 1 - alpha, on a reduced
+    copy of the region's box; ``fallback`` where hardly any non-hair pixel is within reach (deep in
+    the hair).
+    """
+    crop, alpha = region.crop(image), region.alpha  # (h, w, 3), (h, w)
+    height, width = alpha.shape
+    factor = min(1.0, SURROUND_SIDE / max(height, width, 1))
+    size = (max(int(round(width * factor)), 1), max(int(round(height * factor)), 1))
+    small_l = to_lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA))[..., 0]  # (h', w')
+    weight = 1.0 - cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)  # (h', w')
+    sigma = max(reach * factor, 0.5)
+    total = cv2.GaussianBlur(small_l * weight, (0, 0), sigma)
+    present = cv2.GaussianBlur(weight, (0, 0), sigma)
+    near = np.where(present > 0.05, total / np.maximum(present, 1e-6), fallback).astype(np.float32)
+    near = cv2.resize(near, (width, height), interpolation=cv2.INTER_LINEAR)  # (h, w)
+    return near[alpha > 0][None]
 
 
 @dataclass(frozen=True)

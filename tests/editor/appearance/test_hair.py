@@ -150,3 +150,48 @@ def test_pixels_mixing_hair_and_skin_do_not_glow_when_dark_hair_goes_light(synth
     skin_l = float(to_lab(np.array([[[205, 160, 140]]], np.uint8))[0, 0, 0])
     assert after.max() <= max(skin_l, before.max()) + 5.0  # no rim lighter than the skin beside it
     assert (edit.image[hair & ~edge] != image[hair & ~edge]).any(axis=-1).mean() > 0.8
+
+
+def test_the_outline_against_a_light_backdrop_takes_the_dye_by_its_share_of_hair(synthetic):
+    """Mixed pixels at the outer outline are read against the backdrop beside them, not the skin: no
+    dark rim of the old colour round hair dyed lighter, and no glow either."""
+    from editor.images import to_lab
+
+    backdrop = (228, 228, 228)
+    image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=6.0, background=backdrop)
+    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    edge &= (
+        np.arange(image.shape[0]) < face.landmarks[10, 1] - 0.3 * HeadGeometry.of(face.landmarks).height
+    )[:, None]  # the top of the head, against the backdrop
+    image[edge] = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array(backdrop)).astype(np.uint8)
+    body = hair & ~cv2.dilate(edge.astype(np.uint8), np.ones((25, 25), np.uint8)).astype(bool)
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    lightness = {name: to_lab(pixels[None])[0, :, 0] for name, pixels in
+                 (("edge", image[edge]), ("edge_after", edit.image[edge]),
+                  ("body", image[body]), ("body_after", edit.image[body]))}  # fmt: skip
+    body_rise = float(np.median(lightness["body_after"] - lightness["body"]))
+    edge_rise = float(np.median(lightness["edge_after"] - lightness["edge"]))
+    backdrop_l = float(to_lab(np.array([[backdrop]], np.uint8))[0, 0, 0])
+    assert body_rise > 20
+    assert edge_rise > 0.35 * body_rise  # about its share of hair (half; 0.46 here); against skin: 0.28
+    assert lightness["edge_after"].max() <= backdrop_l + 5.0
+
+
+def test_a_sheen_darker_than_a_lighter_dye_takes_the_dyes_hue_not_grey(synthetic):
+    from editor.images import to_lab
+
+    image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=6.0)
+    body = hair & ~cv2.dilate((~hair).astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)
+    rows, cols = np.nonzero(body)
+    sheen = np.zeros_like(body)
+    sheen[rows[::7], cols[::7]] = True  # a sprinkle of light strands inside the hair
+    image[sheen] = (120, 112, 104)  # lighter than the hair by far, darker than blonde
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    b_sheen = float(np.median(to_lab(edit.image[sheen][None])[0, :, 2]))
+    b_hair = float(np.median(to_lab(edit.image[body & ~sheen][None])[0, :, 2]))
+    assert b_hair > 20  # blonde is yellow
+    assert b_sheen > 0.8 * b_hair
