@@ -73,6 +73,22 @@ def test_tan_darkens_and_warms_paler_lightens(backend, synthetic):
     assert after_pale[0] > before[0] + 3
 
 
+def test_a_clear_tan_is_one_skin_class_darker_not_two(backend, synthetic):
+    """Strength 1.0 lowers the skin's Individual Typology Angle by about one class (13-18 deg)."""
+    image, face = synthetic
+    from editor.appearance.regions import skin_mask
+
+    alpha = skin_mask(face.landmarks, image)
+    core = alpha.alpha > 0.9  # the skin itself, not its feathered edge
+
+    def typology_angle(picture: np.ndarray) -> float:
+        lightness, _, yellow = to_lab(alpha.crop(picture))[core].mean(axis=0)
+        return float(np.degrees(np.arctan2(lightness - 50.0, yellow)))
+
+    tanned = backend.edit(image, face, [EditRequest(attribute="tan", strength=1.0)]).image
+    assert 10.0 < typology_angle(image) - typology_angle(tanned) < 20.0
+
+
 def test_negative_lipstick_desaturates(backend, synthetic):
     image, face = synthetic
     edit = backend.edit(image, face, [EditRequest(attribute="lipstick", strength=-1.0)])
