@@ -35,9 +35,9 @@ LIPSTICK: MappingProxyType[str, tuple[float, float, float]] = MappingProxyType(
 #: Iris colours (mid-iris, not the limbal ring).
 IRIS: MappingProxyType[str, tuple[float, float, float]] = MappingProxyType(
     {
-        "blue": (52.0, -4.0, -26.0),
-        "green": (50.0, -22.0, 18.0),
-        "hazel": (45.0, 8.0, 28.0),
+        "blue": (48.0, -3.0, -15.0),
+        "green": (46.0, -13.0, 20.0),
+        "hazel": (42.0, 7.0, 25.0),
         "brown": (32.0, 14.0, 22.0),
         "amber": (52.0, 16.0, 48.0),
         "grey": (55.0, -2.0, -6.0),

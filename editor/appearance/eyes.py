@@ -4,6 +4,12 @@ The iris disc comes from MediaPipe's iris landmarks (centre and 4 outline points
 eyelids. Inside it, the pupil (the darkest pixels near the centre) and catch-lights (the brightest)
 are taken out by their lightness, softly, so their edges stay round. The remaining iris keeps its
 radial texture: only its mean colour moves, and its lightness pattern is kept.
+
+Two things every real iris shows and a recoloured dark one would lack (without them a brown iris
+turned green reads as a flat painted disc, a coloured contact lens): a darker limbal ring at the
+iris's outer edge, and the radial fibres of the stroma. The ring is added in proportion to the edit;
+the fibres (a fixed radial pattern: random angular profiles, seeded, blended over the radius) only as
+far as the iris's own lightness texture is too weak to show them.
 """
 
 from __future__ import annotations
@@ -20,8 +26,17 @@ from editor.images import to_lab
 DEFAULT_COLOUR = "blue"
 #: Pupil: within this fraction of the iris radius, pixels darker than the iris's dark percentile.
 PUPIL_RADIUS = 0.45
+#: ... and always the disc within this fraction (a pupil is a quarter to a third of the iris across in
+#: indoor light): in a dark brown iris the pupil is no darker than the iris, so lightness cannot find it.
+PUPIL_MIN = 0.28
 #: Catch-lights: pixels this much lighter (L units) than the iris median are left alone.
 CATCHLIGHT_MARGIN = 22.0
+#: Limbal ring: lightness multiplied down by up to this fraction from `LIMBAL_START` radii to the edge.
+LIMBAL_DEPTH = 0.35
+LIMBAL_START = 0.7
+#: Stroma fibres: lightness amplitude (L units, robust spread) an iris texture needs to read as an iris;
+#: an iris whose own texture is weaker gets fibres making up the difference.
+FIBRE_SPREAD = 5.0
 
 
 def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str | None) -> Applied:
@@ -43,7 +58,52 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
         return Applied(image.copy(), empty, name, goal, notes=(note,))
     lab = to_lab(region.crop(image))  # (h, w, 3)
     new = recolour(lab, region.alpha, goal, amount, contrast=1.0, chroma_texture=0.6)
+    new[..., 0] = _iris_structure(new[..., 0], lab[..., 0], region, landmarks, amount)
     return Applied(paste(image, region, new), region, name, goal)
+
+
+def _iris_structure(
+    lightness: np.ndarray, original: np.ndarray, region: RegionMask, landmarks: np.ndarray, amount: float
+) -> np.ndarray:
+    """(h, w) recoloured ``lightness`` with a limbal ring and, where the iris's own texture is weak,
+    stroma fibres; both weighted by the region's alpha and by ``amount``."""
+    x0, y0 = region.box[:2]
+    ys, xs = np.mgrid[0 : lightness.shape[0], 0 : lightness.shape[1]].astype(np.float32)
+    distance = np.full(lightness.shape, np.inf, np.float32)  # (h, w) radii from the nearer iris centre
+    angle = np.zeros(lightness.shape, np.float32)
+    for side in ("right", "left"):
+        centre, radius = iris_circle(landmarks, side)
+        dx, dy = xs + x0 - centre[0], ys + y0 - centre[1]
+        own = np.hypot(dx, dy) / max(radius, 1e-6)
+        nearer = own < distance
+        distance[nearer], angle[nearer] = own[nearer], np.arctan2(dy, dx)[nearer]
+    weight = region.alpha * amount  # (h, w)
+    inside = region.alpha > 0.5
+    if inside.any():
+        values = original[inside]
+        spread = 1.4826 * float(np.median(np.abs(values - np.median(values))))
+        missing = max(FIBRE_SPREAD - spread, 0.0)
+        lightness = lightness + weight * missing * _fibres(distance, angle)
+    ring = np.clip((distance - LIMBAL_START) / (1.0 - LIMBAL_START), 0.0, 1.0) ** 2
+    return lightness * (1.0 - weight * LIMBAL_DEPTH * ring)
+
+
+def _fibres(distance: np.ndarray, angle: np.ndarray, seed: int = 11) -> np.ndarray:
+    """(h, w) radial stroma pattern, zero mean and unit spread: angular profiles of 60 random
+    harmonics, two of them blended across the radius so the fibres wander a little."""
+    rng = np.random.default_rng(seed)
+    harmonics = np.arange(8, 68, dtype=np.float32)  # (60,) fibres per turn
+    profiles = []
+    for _ in range(2):
+        phases = rng.uniform(0, 2 * np.pi, harmonics.size).astype(np.float32)
+        amplitudes = (rng.uniform(0.5, 1.0, harmonics.size) / np.sqrt(harmonics)).astype(np.float32)
+        profile = np.zeros(angle.shape, np.float32)
+        for k, phase, amplitude in zip(harmonics, phases, amplitudes, strict=True):
+            profile += amplitude * np.cos(k * angle + phase)
+        profiles.append(profile)
+    blend = np.clip(distance, 0.0, 1.0)
+    pattern = (1.0 - blend) * profiles[0] + blend * profiles[1]
+    return pattern / max(float(pattern.std()), 1e-6)
 
 
 def _iris_only(lab: np.ndarray, disc: RegionMask, centre: np.ndarray, radius: float) -> RegionMask:
@@ -59,7 +119,7 @@ def _iris_only(lab: np.ndarray, disc: RegionMask, centre: np.ndarray, radius: fl
     median = float(np.median(values))
     ring = values[distance[inside] > PUPIL_RADIUS]
     dark = float(np.percentile(ring, 10)) if ring.size else median
-    pupil = (distance < PUPIL_RADIUS) & (lightness < dark)
+    pupil = ((distance < PUPIL_RADIUS) & (lightness < dark)) | (distance < PUPIL_MIN)
     catchlight = lightness > median + CATCHLIGHT_MARGIN
     exclude = (pupil | catchlight).astype(np.float32)
     sigma = max(0.5, 0.06 * radius)
