@@ -381,9 +381,32 @@ def train(
             "stopped": stopped,
             "flow_seconds": round(flow_seconds, 1),
             "curves": log_rows,
+            "started_from": None if init_from is None else lineage(init_from),
         },
         started=started,
     )
+
+
+def lineage(folder: Path) -> dict:
+    """Where a run started from: the folder and, from its training.json when it has one, the command,
+    best epoch and time of the run that made it, and where THAT run started from (recursively)."""
+    entry: dict = {"folder": str(folder)}
+    path = Path(folder) / SUMMARY_FILE
+    if path.is_file():
+        try:
+            earlier = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return entry
+        best = earlier.get("best_epoch") or {}
+        entry.update(
+            command=earlier.get("command"),
+            data=earlier.get("data"),
+            seed=earlier.get("seed"),
+            best_epoch={"epoch": best.get("epoch"), "val_loss": best.get("val_loss", best.get("loss"))},
+            seconds=earlier.get("seconds"),
+            started_from=earlier.get("started_from"),
+        )
+    return entry
 
 
 def finish(
@@ -475,6 +498,7 @@ def finish(
         },
         "best_epoch": summary["best_epoch"],
         "stopped": summary["stopped"],
+        "started_from": summary.get("started_from"),
         "mask_val_bce": None if mask_state is None else mask_best,
         "seconds": {
             "flow": summary["flow_seconds"],

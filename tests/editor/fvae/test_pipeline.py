@@ -142,6 +142,13 @@ def test_a_new_run_starts_from_a_checkpoints_weights(small_folder, tmp_path):
     fresh = FlowVAE.from_pretrained(tmp_path / "scratch").state_dict()
     assert any(not torch.equal(fresh[n], t) for n, t in shipped.state_dict().items())
     assert started["parameters"] == scratch["parameters"]
+    # training.json says where the run started, with the run that made that folder.
+    summary = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert summary["started_from"]["folder"] == str(first)
+    first_summary = json.loads((first / "training.json").read_text())
+    assert summary["started_from"]["best_epoch"]["epoch"] == first_summary["best_epoch"]["epoch"]
+    assert summary["started_from"]["started_from"] is None  # `first` started from scratch
+    assert scratch["started_from"] is None
     with pytest.raises(ValueError, match="not both"):
         train(
             [small_folder],
