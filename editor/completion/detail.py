@@ -45,7 +45,9 @@ class DetailConfig:
     """How strongly detail is added. Lengths are in interocular units (eye centre to eye centre)."""
 
     smile_gain: float = 1.0  # multiplies the real smile's mean shading change at smile level 1
-    smile_limit: float = 1.4  # the smile level saturates here (strength 2 is not twice the folds)
+    smile_limit: float = (
+        1.4  # beyond a typical smile (1) the level saturates toward this (2 is not twice the folds)
+    )
     lip_raise_share: float = 0.5  # an upper-lip raise (AU10) deepens the folds by this share of a smile's
     wrinkle_gain: float = 1.2  # log-luminance depth of a furrow per unit of skin compression
     wrinkle_limit: float = 0.22  # compression saturates here (a furrow cannot darken without end)
@@ -176,6 +178,20 @@ def _noise(seed: int = 7, size: int = 24) -> np.ndarray:
 def saturate(x: np.ndarray | float, limit: float) -> np.ndarray | float:
     """Smooth saturation: ~x for small x, never beyond +-limit."""
     return limit * np.tanh(np.asarray(x) / limit)
+
+
+def saturate_beyond_typical(level: float, limit: float) -> float:
+    """An expression level (1 = the typical real expression) kept exactly up to 1 in size, then
+    saturating smoothly toward +-``limit`` (continuous in value and slope at 1).
+
+    `saturate` would already shave a typical level: 1.4 tanh(1 / 1.4) is 0.86, so a typical smile would
+    carry only 86% of a typical smile's shading.
+    """
+    size = abs(level)
+    if size <= 1.0 or limit <= 1.0:
+        return float(np.sign(level) * min(size, max(limit, 1.0)))
+    excess = limit - 1.0
+    return float(np.sign(level) * (1.0 + excess * math.tanh((size - 1.0) / excess)))
 
 
 def furrows(

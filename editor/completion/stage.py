@@ -10,7 +10,13 @@ import cv2
 import numpy as np
 
 from editor.alignment import face_axes
-from editor.completion.detail import DetailConfig, DetailMaps, furrows, saturate, shipped_detail
+from editor.completion.detail import (
+    DetailConfig,
+    DetailMaps,
+    furrows,
+    saturate_beyond_typical,
+    shipped_detail,
+)
 from editor.completion.eyelids import LidConfig, paint_closed_lids
 from editor.completion.frame import frame_to_photo, remap_channels
 from editor.completion.mouth_bank import MouthBank, sclera_lab, shipped_bank
@@ -169,8 +175,8 @@ class CompletionStage:
         grid_x = small_flow[..., 0] + np.arange(w, dtype=np.float32)[None, :]
         grid_y = small_flow[..., 1] + np.arange(h, dtype=np.float32)[:, None]
         maps = remap_channels(maps, grid_x, grid_y)
-        level = float(saturate(smile, config.smile_limit))
-        folds = float(saturate(max(lip_raise, 0.0), config.smile_limit)) * config.lip_raise_share
+        level = saturate_beyond_typical(smile, config.smile_limit)
+        folds = saturate_beyond_typical(max(lip_raise, 0.0), config.smile_limit) * config.lip_raise_share
         log_shade = config.smile_gain * (level * (maps[..., 0] + maps[..., 1]) + folds * maps[..., 0])
         log_shade += furrows(small_flow, maps[..., 2:5], (0, 0), face_axes(small_source), config)
         shading = cv2.resize(log_shade.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)

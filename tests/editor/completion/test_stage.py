@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from editor.completion import CompletionConfig, CompletionStage
+from editor.completion.detail import saturate_beyond_typical
 from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array
 from editor.warp import face_polygon, warp_face
 from synthetic_faces import IDX, inside, skin_image, synthetic_landmarks, textured_image
@@ -41,6 +43,21 @@ def test_smile_shading_deepens_the_folds_scales_with_strength_and_stays_on_the_f
     assert shading[1.0][folds].mean() < -0.01
     assert abs(shading[0.3][face]).mean() < 0.5 * abs(shading[1.0][face]).mean()
     np.testing.assert_allclose(shading[-1.0], -shading[1.0], atol=1e-5)  # taking a smile away
+
+
+def test_a_typical_smile_carries_the_whole_typical_shading_and_stronger_ones_saturate(face_points):
+    """Smile level 1 (happy at strength 1) gets the real smiles' shading in full; beyond, it saturates."""
+    image = skin_image(face_points)
+    face = inside(face_polygon(face_points), image.shape[:2])
+    depth = {
+        s: abs(complete(image, face_points, face_points, smile=s)[1].shading[face]).mean()
+        for s in (0.5, 1.0, 2.0, 4.0)
+    }
+    assert depth[1.0] == pytest.approx(2.0 * depth[0.5], rel=0.02)  # linear up to a typical smile
+    assert depth[1.0] < depth[2.0] < depth[4.0] <= 1.4 * depth[1.0] * 1.02  # then toward the limit
+    assert saturate_beyond_typical(1.0, 1.4) == 1.0
+    assert saturate_beyond_typical(1.001, 1.4) - 1.0 == pytest.approx(0.001, rel=0.01)  # smooth at 1
+    assert saturate_beyond_typical(-3.0, 1.4) == pytest.approx(-saturate_beyond_typical(3.0, 1.4))
 
 
 def brow_raise(points: np.ndarray, lift: float) -> np.ndarray:
