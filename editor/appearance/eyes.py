@@ -14,6 +14,8 @@ far as the iris's own lightness texture is too weak to show them.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -88,22 +90,29 @@ def _iris_structure(
     return lightness * (1.0 - weight * LIMBAL_DEPTH * ring)
 
 
-def _fibres(distance: np.ndarray, angle: np.ndarray, seed: int = 11) -> np.ndarray:
-    """(h, w) radial stroma pattern, zero mean and unit spread: angular profiles of 60 random
-    harmonics, two of them blended across the radius so the fibres wander a little."""
+def _fibres(distance: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """(h, w) radial stroma pattern, zero mean and unit spread: two angular profiles (`_fibre_profiles`)
+    blended across the radius so the fibres wander a little."""
+    turns, inner, outer = _fibre_profiles()
+    inner_at, outer_at = (np.interp(angle, turns, p).astype(np.float32) for p in (inner, outer))
+    blend = np.clip(distance, 0.0, 1.0)
+    pattern = (1.0 - blend) * inner_at + blend * outer_at
+    return pattern / max(float(pattern.std()), 1e-6)
+
+
+@functools.cache
+def _fibre_profiles(seed: int = 11, samples: int = 2048) -> tuple[np.ndarray, ...]:
+    """(angles (samples + 1,), two profiles (samples + 1,)): sums of 60 random harmonics (8-67 fibres
+    per turn, amplitude falling as 1 / sqrt(k)), tabulated once over a full turn."""
     rng = np.random.default_rng(seed)
-    harmonics = np.arange(8, 68, dtype=np.float32)  # (60,) fibres per turn
+    harmonics = np.arange(8, 68, dtype=np.float64)  # (60,) fibres per turn
+    turns = np.linspace(-np.pi, np.pi, samples + 1)  # arctan2's range, both ends included
     profiles = []
     for _ in range(2):
-        phases = rng.uniform(0, 2 * np.pi, harmonics.size).astype(np.float32)
-        amplitudes = (rng.uniform(0.5, 1.0, harmonics.size) / np.sqrt(harmonics)).astype(np.float32)
-        profile = np.zeros(angle.shape, np.float32)
-        for k, phase, amplitude in zip(harmonics, phases, amplitudes, strict=True):
-            profile += amplitude * np.cos(k * angle + phase)
-        profiles.append(profile)
-    blend = np.clip(distance, 0.0, 1.0)
-    pattern = (1.0 - blend) * profiles[0] + blend * profiles[1]
-    return pattern / max(float(pattern.std()), 1e-6)
+        phases = rng.uniform(0, 2 * np.pi, harmonics.size)
+        amplitudes = rng.uniform(0.5, 1.0, harmonics.size) / np.sqrt(harmonics)
+        profiles.append((amplitudes * np.cos(np.outer(turns, harmonics) + phases)).sum(axis=1))
+    return (turns, *profiles)
 
 
 def _iris_only(lab: np.ndarray, disc: RegionMask, centre: np.ndarray, radius: float) -> RegionMask:

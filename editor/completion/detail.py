@@ -45,9 +45,7 @@ class DetailConfig:
     """How strongly detail is added. Lengths are in interocular units (eye centre to eye centre)."""
 
     smile_gain: float = 1.0  # multiplies the real smile's mean shading change at smile level 1
-    smile_limit: float = (
-        1.4  # beyond a typical smile (1) the level saturates toward this (2 is not twice the folds)
-    )
+    smile_limit: float = 1.4  # beyond a typical smile (1) the level saturates toward this
     lip_raise_share: float = 0.5  # an upper-lip raise (AU10) deepens the folds by this share of a smile's
     wrinkle_gain: float = 1.2  # log-luminance depth of a furrow per unit of skin compression
     wrinkle_limit: float = 0.22  # compression saturates here (a furrow cannot darken without end)
