@@ -28,7 +28,12 @@ person's real smile: LPIPS between face crops (face box x1.3, 256x256, the same 
 real smile first moved onto the neutral photo by a similarity on the rigid landmarks, so LPIPS sees the
 expression rather than how the head sat in the other photo; the unaligned figures are in the JSON),
 landmark error after rigid alignment (`smile_error`), and the direction cosine and size ratio of the
-blendshape change (edited - neutral vs real smile - neutral, 51 expression blendshapes).
+blendshape change (edited - neutral vs real smile - neutral, 51 expression blendshapes). LPIPS is mostly
+the two sittings' difference (hair, light, the head's exact pose), which no expression edit may touch, so
+each LPIPS figure has an ORACLE beside it: the neutral photo with the aligned real smile's face pasted in
+(`oracle_photo`: the face oval, feathered). It is a bound, not a target: its face is the smile photo's own
+pixels, so it also wins what no edit can know (that sitting's skin shine, micro-pose, stray hairs over
+the face). "Gap closed" is the per-person share (unedited - edited) / (unedited - oracle) of that distance.
 
 Timing: median wall time of one ``render`` call (photo already analysed; the first edit is left out as
 warm-up), overall and for the 1350x1350 London photos. Writes ``bench_expressions.json`` and two montage
@@ -78,6 +83,10 @@ NOSE_TIP, CHIN = 1, 152
 #: Face box enlargement of the montage tiles, and their side.
 MONTAGE_ENLARGE, MONTAGE_SIDE = 1.5, 256
 MONTAGE_PEOPLE = 6
+#: Feather (Gaussian sigma) of the oracle's pasted face oval, in inter-iris distances.
+ORACLE_FEATHER = 0.08
+#: Reachable LPIPS distance (unedited - oracle) under which "gap closed" is not defined for a person.
+MIN_GAP = 0.005
 
 
 # ---------------------------------------------------------------------- pure helpers
@@ -132,6 +141,27 @@ def lower_face_box(landmarks: np.ndarray, image_shape: Sequence[int]) -> tuple[i
     y0 = max(int(points[NOSE_TIP, 1] - LOWER_FACE_ABOVE_NOSE * unit), 0)
     y1 = min(int(np.ceil(points[CHIN, 1] + LOWER_FACE_BELOW_CHIN * unit)), height)
     return x0, y0, x1, y1
+
+
+def oracle_photo(neutral: np.ndarray, landmarks: np.ndarray, smile: np.ndarray) -> np.ndarray:
+    """``neutral`` with ``smile`` (the real smile already aligned onto it) inside the face oval of
+    ``landmarks`` (the neutral photo's), feathered by `ORACLE_FEATHER`: an edit that got the face exactly
+    right and left everything else alone, as expression edits must."""
+    points = np.asarray(landmarks, np.float64)[:, :2]  # (478, 2) pixels
+    mask = np.zeros(neutral.shape[:2], np.float32)
+    cv2.fillPoly(mask, [np.round(points[list(face_mesh_indices().face_oval)]).astype(np.int32)], 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(ORACLE_FEATHER * inter_iris(points), 0.5))[..., None]
+    mixed = mask * smile.astype(np.float32) + (1.0 - mask) * neutral.astype(np.float32)  # (H, W, 3)
+    return np.clip(np.round(mixed), 0, 255).astype(np.uint8)
+
+
+def gap_closed(edited: float | None, unedited: float | None, oracle: float | None) -> float | None:
+    """(unedited - edited) / (unedited - oracle): the share of the distance a face-only edit can win that
+    this edit won (1 = as close as the oracle, 0 = no closer than no edit, < 0 = further); None when a
+    figure is missing or the oracle is less than `MIN_GAP` closer than no edit."""
+    if edited is None or unedited is None or oracle is None or unedited - oracle < MIN_GAP:
+        return None
+    return (unedited - edited) / (unedited - oracle)
 
 
 def crop_width(image: np.ndarray, box: tuple[int, int, int, int], width: int) -> np.ndarray:
@@ -232,8 +262,8 @@ def summarise(rows: Sequence[EditRow], target: str) -> dict:
 def summarise_smile_comparison(rows: Sequence[Mapping[str, float | None]]) -> dict:
     """Happy edit vs the real smile, over per-person rows with keys lpips_edited, lpips_unedited (to the
     real smile aligned onto the neutral photo; ``_unaligned`` as photographed), lpips_lower_edited,
-    lpips_lower_unedited (the lower face only, aligned), error_edited,
-    error_unedited, cosine, size_ratio (any may be None)."""
+    lpips_lower_unedited (the lower face only, aligned), lpips_oracle and lpips_lower_oracle
+    (`oracle_photo`), error_edited, error_unedited, cosine, size_ratio (any may be None)."""
 
     def closer(edited: str, unedited: str) -> float | None:
         return share(
@@ -246,9 +276,17 @@ def summarise_smile_comparison(rows: Sequence[Mapping[str, float | None]]) -> di
         "lpips_edited_median": median(r.get("lpips_edited") for r in rows),
         "lpips_unedited_median": median(r.get("lpips_unedited") for r in rows),
         "lpips_closer": closer("lpips_edited", "lpips_unedited"),
+        "lpips_oracle_median": median(r.get("lpips_oracle") for r in rows),
+        "lpips_gap_closed_median": median(
+            gap_closed(r.get("lpips_edited"), r.get("lpips_unedited"), r.get("lpips_oracle")) for r in rows
+        ),
         "lpips_lower_edited_median": median(r.get("lpips_lower_edited") for r in rows),
         "lpips_lower_unedited_median": median(r.get("lpips_lower_unedited") for r in rows),
         "lpips_lower_closer": closer("lpips_lower_edited", "lpips_lower_unedited"),
+        "lpips_lower_oracle_median": median(r.get("lpips_lower_oracle") for r in rows),
+        "lpips_lower_gap_closed_median": median(
+            gap_closed(*(r.get(f"lpips_lower_{k}") for k in ("edited", "unedited", "oracle"))) for r in rows
+        ),
         "lpips_unaligned_edited_median": median(r.get("lpips_edited_unaligned") for r in rows),
         "lpips_unaligned_unedited_median": median(r.get("lpips_unedited_unaligned") for r in rows),
         "landmark_error_edited_median": median(r.get("error_edited") for r in rows),
@@ -314,16 +352,19 @@ def markdown(report: dict) -> str:
         lines += [
             "",
             "| happy@strength vs real smile (London) | people | LPIPS edited | LPIPS unedited (aligned) | "
-            "LPIPS closer | lower-face LPIPS edited | unedited | closer | landmark error edited | unedited | "
-            "closer | blendshape cosine | size ratio |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "oracle | gap closed | LPIPS closer | lower-face LPIPS edited | unedited | oracle | gap closed | "
+            "closer | landmark error edited | unedited | closer | blendshape cosine | size ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for key, s in report["happy_vs_real_smile"].items():
             lines.append(
                 f"| happy@{key} | {s['people']} | {_fmt(s['lpips_edited_median'], '.3f')} | "
-                f"{_fmt(s['lpips_unedited_median'], '.3f')} | {_fmt(s['lpips_closer'], '.0%')} | "
+                f"{_fmt(s['lpips_unedited_median'], '.3f')} | {_fmt(s.get('lpips_oracle_median'), '.3f')} | "
+                f"{_fmt(s.get('lpips_gap_closed_median'), '.0%')} | {_fmt(s['lpips_closer'], '.0%')} | "
                 f"{_fmt(s.get('lpips_lower_edited_median'), '.3f')} | "
                 f"{_fmt(s.get('lpips_lower_unedited_median'), '.3f')} | "
+                f"{_fmt(s.get('lpips_lower_oracle_median'), '.3f')} | "
+                f"{_fmt(s.get('lpips_lower_gap_closed_median'), '.0%')} | "
                 f"{_fmt(s.get('lpips_lower_closer'), '.0%')} | "
                 f"{_fmt(s['landmark_error_edited_median'], '.4f')} | "
                 f"{_fmt(s['landmark_error_unedited_median'], '.4f')} | {_fmt(s['landmark_closer'], '.0%')} | "
@@ -460,11 +501,15 @@ def compare_with_smile(person: Person, row: EditRow, edited: np.ndarray, lpips_m
             smile_crop = crop_resize(smile, box, LPIPS_SIDE)
             out[f"lpips_edited{suffix}"] = lpips_distance(edited_crop, smile_crop, model=lpips_model)
             out[f"lpips_unedited{suffix}"] = lpips_distance(unedited_crop, smile_crop, model=lpips_model)
+        oracle = oracle_photo(person.image, neutral, aligned)
+        out["lpips_oracle"] = lpips_distance(
+            crop_resize(oracle, box, LPIPS_SIDE), crop_resize(aligned, box, LPIPS_SIDE), model=lpips_model
+        )
         # The same on the lower face alone: the face crop above is mostly hair, brow and background that
         # differ between the two sittings and that no expression edit should touch.
         lower = lower_face_box(neutral, person.image.shape)
         lower_smile = crop_width(aligned, lower, LOWER_FACE_WIDTH)
-        for name, photo in (("edited", edited), ("unedited", person.image)):
+        for name, photo in (("edited", edited), ("unedited", person.image), ("oracle", oracle)):
             out[f"lpips_lower_{name}"] = lpips_distance(
                 crop_width(photo, lower, LOWER_FACE_WIDTH), lower_smile, model=lpips_model
             )

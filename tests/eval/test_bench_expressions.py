@@ -143,10 +143,44 @@ def test_summarise_gate_unchanged_is_not_counted_as_identity():
     assert s["identity_median"] == pytest.approx(0.7) and s["same_person"] == 1.0
 
 
+def _round_face(centre=(60.0, 60.0), radius=30.0) -> np.ndarray:
+    """(478, 3) landmarks: the face oval a circle, the iris centres 20 px apart, the rest at the centre."""
+    from editor.geometry.calibrate_happy import LEFT_IRIS, RIGHT_IRIS
+    from editor.landmark_indices import face_mesh_indices
+
+    points = np.zeros((478, 3))
+    points[:, :2] = centre
+    oval = list(face_mesh_indices().face_oval)
+    angles = np.linspace(0, 2 * np.pi, len(oval), endpoint=False)
+    points[oval, 0] = centre[0] + radius * np.cos(angles)
+    points[oval, 1] = centre[1] + radius * np.sin(angles)
+    points[LEFT_IRIS, :2] = (centre[0] + 10, centre[1])
+    points[RIGHT_IRIS, :2] = (centre[0] - 10, centre[1])
+    return points
+
+
+def test_the_oracle_takes_the_real_smile_inside_the_face_oval_and_keeps_the_rest():
+    neutral = np.full((120, 120, 3), 40, np.uint8)
+    smile = np.full((120, 120, 3), 200, np.uint8)
+    oracle = bench.oracle_photo(neutral, _round_face(), smile)
+    assert oracle[60, 60].tolist() == [200, 200, 200]  # the face: the real smile's
+    assert oracle[5, 5].tolist() == [40, 40, 40]  # hair, background: the neutral photo's
+    assert 40 < oracle[60, 30, 0] < 200  # the oval's edge is feathered, not cut
+
+
+def test_gap_closed_is_the_share_of_the_reachable_distance():
+    assert bench.gap_closed(0.25, 0.30, 0.20) == pytest.approx(0.5)
+    assert bench.gap_closed(0.20, 0.30, 0.20) == pytest.approx(1.0)
+    assert bench.gap_closed(0.32, 0.30, 0.20) == pytest.approx(-0.2)  # further than no edit
+    assert bench.gap_closed(0.29, 0.30, 0.299) is None  # nothing reachable to close
+    assert bench.gap_closed(None, 0.30, 0.20) is None
+
+
 def test_summarise_smile_comparison():
     rows = [
         {"lpips_edited": 0.2, "lpips_unedited": 0.3, "error_edited": 0.02, "error_unedited": 0.03,
-         "cosine": 0.9, "size_ratio": 0.5, "lpips_lower_edited": 0.25, "lpips_lower_unedited": 0.35},
+         "cosine": 0.9, "size_ratio": 0.5, "lpips_lower_edited": 0.25, "lpips_lower_unedited": 0.35,
+         "lpips_oracle": 0.1, "lpips_lower_oracle": 0.15},
         {"lpips_edited": 0.4, "lpips_unedited": 0.3, "error_edited": 0.04, "error_unedited": 0.03,
          "cosine": 0.5, "size_ratio": 0.7},
         {"error_unedited": 0.05},  # the face was lost on the edit, LPIPS not installed
@@ -156,6 +190,9 @@ def test_summarise_smile_comparison():
     assert s["lpips_closer"] == 0.5 and s["landmark_closer"] == 0.5
     assert s["lpips_edited_median"] == pytest.approx(0.3)
     assert s["lpips_lower_closer"] == 1.0 and s["lpips_lower_edited_median"] == pytest.approx(0.25)
+    assert s["lpips_oracle_median"] == pytest.approx(0.1)
+    assert s["lpips_gap_closed_median"] == pytest.approx(0.5)  # (0.3 - 0.2) / (0.3 - 0.1); one person
+    assert s["lpips_lower_gap_closed_median"] == pytest.approx(0.5)
     assert s["landmark_error_unedited_median"] == pytest.approx(0.03)
     assert s["blendshape_cosine_median"] == pytest.approx(0.7)
     assert s["blendshape_size_ratio_median"] == pytest.approx(0.6)
