@@ -22,7 +22,10 @@ wherever the colour is skin's: inside the face oval only pixels clearly unlike t
 than it (a fringe) stay, so recolouring never tints forehead skin.
 
 Recolouring keeps the hair's luminance structure: the mean colour moves to the dye, lightness
-offsets are stretched for lighter colours and compressed for darker ones, so strands stay strands.
+offsets are stretched for lighter colours and compressed for darker ones, so strands stay strands. The
+tone curve always rises (a lighter strand stays lighter; its sheens saturate below white). Only at the
+hair's edge are pixels much lighter than the hair taken for mixes with what lies beside it (skin at the
+hairline, the backdrop at the outline): they take the dye by their share of hair, hue included.
 """
 
 from __future__ import annotations
@@ -50,8 +53,8 @@ logger = logging.getLogger(__name__)
 
 #: Colour used when the request names none.
 DEFAULT_COLOUR = "brown"
-#: Hair pixels lighter than the mean by more than this many standard deviations fade out of the dye
-#: (out completely at twice as many).
+#: Hair pixels lighter than the median by more than this many robust standard deviations (divided by
+#: the dye's contrast) keep their own lightness offset beyond it instead of the stretched one.
 LIGHT_KNEE = 2.0
 #: Most a lighter dye stretches the hair's lightness offsets (dark hair to blonde would ask for 3-4x:
 #: its lighter strands, the fine hairs at the hairline, would glow).
@@ -60,6 +63,10 @@ MAX_CONTRAST = 1.8
 #: non-hair lightness around the hair that its mixed edge pixels are read against.
 SURROUND_REACH = 0.12
 SURROUND_SIDE = 256
+#: The hair's edge, where pixels mix hair with what is beside it: within about this reach (Gaussian
+#: sigma, interocular units) of non-hair pixels, fully where their share there is `EDGE_PRESENCE`.
+EDGE_REACH = 0.05
+EDGE_PRESENCE = 0.03
 #: Long side of the GrabCut working image, pixels.
 WORK_SIDE = 200
 #: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
@@ -105,38 +112,56 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     spread = max(1.4826 * float(np.median(np.abs(core - centre))), 4.0)
     contrast = float(np.clip(goal[0] / max(mean_l, 1.0), 0.5, MAX_CONTRAST))
     new = recolour(lab, alpha, goal, amount, contrast=contrast, chroma_texture=0.3)  # (1, N, 3)
-    # Pixels much lighter than the hair are skin or backdrop mixed into its edge (fine hairs over the
-    # forehead, the outline against a light wall) or a sheen. Stretched by a lighter dye's contrast
-    # they would glow as a light rim; left alone they would outline the dyed hair in its old colour.
-    # So from LIGHT_KNEE / contrast robust standard deviations above the hair's median lightness (fully at
-    # twice that) they take the dye's mean shift only, scaled by the share of hair in the mix, read
-    # off their lightness between the hair's and what it is mixed with: the lightness of the non-hair
-    # pixels around it (skin at the hairline, the backdrop at the outline; the skin's away from both).
+    # Lighter strands inside the hair (sheens) are stretched up to the knee, then saturate smoothly
+    # toward half the room left below white: still lighter than their neighbours (the tone curve never
+    # falls back, which would cut the hair into flat blotches), never glowing white.
     knee = LIGHT_KNEE / max(contrast, 1.0) * spread
-    full = np.clip(2.0 - (lab[..., 0] - centre) / knee, 0.0, 1.0)[..., None]  # (1, N, 1)
+    gain = 1.0 + amount * (contrast - 1.0)  # recolour's lightness gain
+    over = np.maximum(lab[..., 0] - (centre + knee), 0.0)  # (1, N) lightness beyond the knee
+    at_knee = new[..., 0] - gain * over
+    headroom = np.maximum(0.5 * (100.0 - at_knee), 1.0)
+    new[..., 0] = at_knee + headroom * np.tanh(gain * over / headroom)
+    # Pixels at the hair's edge mix it with what lies beside it (fine hairs over the forehead, the
+    # outline against the backdrop). Stretched by a lighter dye's contrast they would glow as a light
+    # rim; left alone they would outline the dyed hair in its old colour. So there they take the dye's
+    # mean shift only, scaled by the share of hair in the mix, read off their lightness between the
+    # hair's and what it is mixed with: the lightness of the non-hair pixels around it (skin at the
+    # hairline, the backdrop at the outline). Inside the hair no pixel is a mix.
     skin_l = float(skin_model(landmarks, image)[0][0])
-    surround = _surround_lightness(image, region, SURROUND_REACH * interocular(landmarks), skin_l)
+    unit = interocular(landmarks)
+    surround, presence = _surround(image, region, SURROUND_REACH * unit, EDGE_REACH * unit, skin_l)
+    edge = np.clip(presence / EDGE_PRESENCE, 0.0, 1.0)[..., None]  # (1, N, 1) 1 at the edge, 0 inside
+    # At the edge only pixels clearly lighter than the hair are mixes (from LIGHT_KNEE / contrast robust
+    # standard deviations above its median, fully at twice that); darker ones are hair like the rest.
+    lighter = np.clip((lab[..., 0] - centre) / knee - 1.0, 0.0, 1.0)[..., None]  # (1, N, 1)
+    mix = edge * lighter
     light = np.maximum(surround, centre + 2.0 * knee)  # (1, N)
     share = np.clip((light - lab[..., 0]) / (light - centre), 0.0, 1.0)[..., None]  # (1, N, 1)
     shift = amount * (goal - np.array([mean_l, *(lab[0] * alpha[0, :, None]).sum(axis=0)[1:]
                                        / max(region.area, 1e-6)], np.float32))  # fmt: skip
-    # A sheen (lighter than the skin) is the hair's own: it takes the dye's hue by its distance
-    # from white, keeping its lightness. Distance counted from the lighter of the hair and the dye:
-    # under a lighter dye a sheen still darker than the dye is dyed hair (full hue), not a grey patch.
+    # A sheen inside the hair (lighter than the skin) is the hair's own: it takes the dye's hue by its
+    # distance from white, keeping its lightness. Distance counted from the lighter of the hair and the
+    # dye: under a lighter dye a sheen still darker than the dye is dyed hair (full hue), not a grey
+    # patch. At the edge the hue goes by the share of hair: the skin's half of a mix keeps the skin's.
     sheen_base = max(centre, float(goal[0]))
     sheen = np.clip((100.0 - lab[..., 0]) / max(100.0 - sheen_base, 1.0), 0.0, 1.0)[..., None]
-    hue = np.maximum(share, sheen)  # (1, N, 1)
+    hue = np.maximum(share, (1.0 - edge) * sheen)  # (1, N, 1)
     mixed = lab + alpha[..., None] * np.concatenate([share, hue, hue], axis=-1) * shift  # (1, N, 3)
-    new = full * new + (1.0 - full) * mixed
+    new = (1.0 - mix) * new + mix * mixed
     return Applied(paste_pixels(image, region, new), region, name, goal)
 
 
-def _surround_lightness(image: np.ndarray, region: RegionMask, reach: float, fallback: float) -> np.ndarray:
-    """(1, N) lightness of the non-hair pixels around each hair pixel (`region_pixels` order).
+def _surround(
+    image: np.ndarray, region: RegionMask, reach: float, edge_reach: float, fallback: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """((1, N) lightness of the non-hair pixels around each hair pixel, (1, N) how much non-hair lies
+    right beside it), both in `region_pixels` order.
 
-    A normalised Gaussian average (sigma ``reach`` pixels) of L* weighted by 1 - alpha, on a reduced
-    copy of the region's box; ``fallback`` where hardly any non-hair pixel is within reach (deep in
-    the hair).
+    The lightness is a normalised Gaussian average (sigma ``reach`` pixels) of L* weighted by 1 - alpha,
+    on a reduced copy of the region's box; ``fallback`` where hardly any non-hair pixel is within reach
+    (deep in the hair). The presence is the Gaussian average (sigma ``edge_reach``) of the non-hair
+    (alpha < 0.5, holes up to ``edge_reach`` closed): about 0.5 on the outline, 0 a few ``edge_reach``
+    inside the hair.
     """
     crop, alpha = region.crop(image), region.alpha  # (h, w, 3), (h, w)
     height, width = alpha.shape
@@ -148,8 +173,17 @@ def _surround_lightness(image: np.ndarray, region: RegionMask, reach: float, fal
     total = cv2.GaussianBlur(small_l * weight, (0, 0), sigma)
     present = cv2.GaussianBlur(weight, (0, 0), sigma)
     near = np.where(present > 0.05, total / np.maximum(present, 1e-6), fallback).astype(np.float32)
-    near = cv2.resize(near, (width, height), interpolation=cv2.INTER_LINEAR)  # (h, w)
-    return near[alpha > 0][None]
+    # Light strands the mask let through (holes a strand wide) are inside the hair, not beside it.
+    side = max(int(round(edge_reach * factor)) * 2 + 1, 3)
+    solid = cv2.morphologyEx(
+        (weight < 0.5).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((side, side), np.uint8)
+    )
+    beside = cv2.GaussianBlur(1.0 - solid.astype(np.float32), (0, 0), max(edge_reach * factor, 0.5))
+    inside = alpha > 0
+    return tuple(
+        cv2.resize(m.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)[inside][None]
+        for m in (near, beside)
+    )
 
 
 @dataclass(frozen=True)

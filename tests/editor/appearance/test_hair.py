@@ -195,3 +195,48 @@ def test_a_sheen_darker_than_a_lighter_dye_takes_the_dyes_hue_not_grey(synthetic
     b_hair = float(np.median(to_lab(edit.image[body & ~sheen][None])[0, :, 2]))
     assert b_hair > 20  # blonde is yellow
     assert b_sheen > 0.8 * b_hair
+
+
+def _body(hair: np.ndarray, margin: int = 41) -> np.ndarray:
+    """The hair well inside its outline (``margin`` px square erosion)."""
+    return hair & ~cv2.dilate((~hair).astype(np.uint8), np.ones((margin, margin), np.uint8)).astype(bool)
+
+
+def test_black_hair_dyed_blonde_keeps_the_order_of_its_lightness(synthetic):
+    """A lighter strand stays lighter after the dye: a tone curve that rises, then falls back for the
+    lighter strands, cuts the hair into flat blotches (seen on black hair dyed blonde)."""
+    from editor.images import to_lab
+
+    image, face, hair, _ = _head(synthetic, hair=18.0, hair_spread=12.0)
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    body = _body(hair, margin=15)
+    before = to_lab(image[body][None])[0, :, 0]
+    after = to_lab(edit.image[body][None])[0, :, 0]
+    deciles = np.array_split(np.argsort(before), 10)  # the body's pixels, darkest tenth to lightest
+    medians = [float(np.median(after[d])) for d in deciles]
+    assert np.all(np.diff(medians) > -1.0), medians  # rising with the old lightness, never falling back
+    assert medians[-1] - medians[0] > 1.2 * (np.quantile(before, 0.95) - np.quantile(before, 0.05))  # lifted
+
+
+def test_hairline_pixels_half_skin_take_the_dyes_hue_by_their_share_of_hair(synthetic):
+    """Fine hairs over the forehead mix hair and skin; the skin's half must not take the dye's hue (an
+    orange rim along the hairline of dark hair dyed blonde)."""
+    from editor.images import to_lab
+
+    skin = (205, 160, 140)
+    image, face, hair, _ = _head(synthetic, hair=18.0, hair_spread=5.0, skin=skin)
+    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    edge &= (np.arange(image.shape[0]) > face.landmarks[10, 1] - 60)[:, None]  # the hairline side
+    image[edge] = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array(skin)).astype(np.uint8)
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    lab_before = to_lab(image[edge][None])[0]
+    lab_after = to_lab(edit.image[edge][None])[0]
+    skin_b = float(to_lab(np.array([[skin]], np.uint8))[0, 0, 2])
+    blonde_b = 30.0  # colour.HAIR["blonde"]
+    rise = float(np.median(lab_after[:, 2] - lab_before[:, 2]))
+    assert float(np.quantile(lab_after[:, 2], 0.9)) <= max(skin_b, blonde_b) + 4.0  # no orange rim
+    assert rise > 0.2 * (blonde_b - float(np.median(lab_before[:, 2])))  # but they do take some of it
