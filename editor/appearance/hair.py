@@ -46,7 +46,7 @@ from editor.appearance.regions import (
     per_photo,
     skin_model,
 )
-from editor.images import to_lab
+from editor.images import from_lab, to_lab
 from editor.landmark_indices import LEFT_BROW_UPPER, RIGHT_BROW_UPPER, face_mesh_indices
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,17 @@ SURROUND_SIDE = 256
 #: sigma, interocular units) of non-hair pixels, fully where their share there is `EDGE_PRESENCE`.
 EDGE_REACH = 0.05
 EDGE_PRESENCE = 0.03
+#: Loose strands beyond the mask (flyaways against the backdrop): looked for up to `FLYAWAY_REACH`
+#: (interocular units) outside the hair, above the eyes, where the backdrop around them (a median
+#: over `FLYAWAY_WINDOW`) is lighter than the hair by at least `FLYAWAY_CONTRAST` L*; a pixel darker than
+#: that backdrop by more than `FLYAWAY_FLOOR` L* (noise) is a strand, its share of hair read off its
+#: lightness between the backdrop's and the hair's. Worked out at `FLYAWAY_SIDE` px (long side) except
+#: the strands' own lightness, read at full size (a strand is a pixel or two wide).
+FLYAWAY_REACH = 0.3
+FLYAWAY_WINDOW = 0.12
+FLYAWAY_CONTRAST = 15.0
+FLYAWAY_FLOOR = 4.0
+FLYAWAY_SIDE = 300
 #: Long side of the GrabCut working image, pixels.
 WORK_SIDE = 200
 #: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
@@ -148,7 +159,70 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     hue = np.maximum(share, (1.0 - edge) * sheen)  # (1, N, 1)
     mixed = lab + alpha[..., None] * np.concatenate([share, hue, hue], axis=-1) * shift  # (1, N, 3)
     new = (1.0 - mix) * new + mix * mixed
-    return Applied(paste_pixels(image, region, new), region, name, goal)
+    out = paste_pixels(image, region, new)
+    strands = flyaway_mask(landmarks, image, region)
+    if strands.support:
+        # A loose strand takes the dye's mean shift by its share of hair, as a mixed edge pixel does.
+        # Its box is the hair's, and it lies where the hair's alpha is 0: written into ``out`` in place.
+        inside = strands.alpha > 0
+        slot = strands.crop(out)  # (h, w, 3) a view of out
+        dyed = to_lab(slot[inside][None]) + strands.alpha[inside][None, :, None] * shift  # (1, M, 3)
+        slot[inside] = np.clip(np.round(from_lab(dyed)), 0, 255).astype(np.uint8)[0]
+        region = region.union(strands)
+    return Applied(out, region, name, goal)
+
+
+def flyaway_mask(landmarks: np.ndarray, image: np.ndarray, hair: RegionMask) -> RegionMask:
+    """Loose strands just beyond ``hair`` against a lighter backdrop (see `FLYAWAY_REACH`), alpha = each
+    pixel's share of hair; disjoint from ``hair`` (only where its alpha is 0), over its box."""
+    alpha = hair.alpha  # (h, w)
+    height, width = alpha.shape
+    empty = RegionMask(np.zeros_like(alpha), hair.box, hair.shape)
+    if height < 8 or width < 8:
+        return empty
+    crop = hair.crop(image)  # (h, w, 3)
+    factor = min(1.0, FLYAWAY_SIDE / max(height, width))
+    size = (max(int(round(width * factor)), 1), max(int(round(height * factor)), 1))
+    unit = interocular(landmarks) * factor
+    small_lab = to_lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA))  # (h', w', 3)
+    small_l = small_lab[..., 0]  # (h', w')
+    small_core = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) > 0.5  # (h', w') the hair itself
+    if small_core.sum() < 20:
+        return empty
+    hair_l = float(np.median(small_l[small_core]))
+    # The backdrop: the hair and the skin filled with the lightness around them, then a median wide
+    # enough that strands vanish from it (skin beside a darker backdrop must not make it look lighter).
+    skin = mahalanobis(small_lab, *skin_model(landmarks, image)) < SKIN_FAR  # (h', w')
+    outside = (~(small_core | skin)).astype(np.float32)
+    sigma = max(FLYAWAY_WINDOW * unit, 1.0)
+    around = cv2.GaussianBlur(small_l * outside, (0, 0), sigma) / np.maximum(
+        cv2.GaussianBlur(outside, (0, 0), sigma), 1e-3
+    )
+    filled = np.where(outside > 0, small_l, around)
+    window = max(int(FLYAWAY_WINDOW * unit) | 1, 3)
+    backdrop = cv2.medianBlur(np.clip(filled * 2.55, 0, 255).astype(np.uint8), window) / 2.55  # (h', w')
+    reach = max(int(FLYAWAY_REACH * unit), 1)
+    near = cv2.dilate(
+        small_core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
+    )
+    # Above the eyes only: below them lie ears, neck and clothes, which are no backdrop.
+    eyes_y = (float(landmarks[468, 1] + landmarks[473, 1]) / 2.0 - hair.box[1]) * factor
+    near[int(max(eyes_y, 0)) :] = 0
+    near &= ((backdrop > hair_l + FLYAWAY_CONTRAST) & ~skin).astype(np.uint8)
+    if not near.any():
+        return empty
+    near = cv2.resize(near, (width, height), interpolation=cv2.INTER_NEAREST).astype(bool) & (alpha == 0)
+    ys, xs = np.nonzero(near)  # (M,) full-size pixels where a strand may be
+    # The backdrop is smooth: read at the nearest reduced pixel. The strand's lightness: at full size.
+    around_l = backdrop[np.minimum((ys * factor).astype(int), size[1] - 1),
+                        np.minimum((xs * factor).astype(int), size[0] - 1)]  # fmt: skip
+    lightness = to_lab(crop[ys, xs][None])[0, :, 0]  # (M,)
+    darker = around_l - lightness - FLYAWAY_FLOOR
+    share = np.zeros((height, width), np.float32)
+    share[ys, xs] = np.clip(darker / np.maximum(around_l - hair_l - FLYAWAY_FLOOR, 1.0), 0.0, 1.0)
+    share[share < 0.05] = 0.0
+    strands = RegionMask(share.astype(np.float32), hair.box, hair.shape)
+    return strands.minus(features_mask(landmarks, hair.shape))
 
 
 def _surround(

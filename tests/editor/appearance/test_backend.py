@@ -158,7 +158,8 @@ def test_hair_mask_finds_a_dark_cap_above_the_forehead_and_not_the_face(syntheti
     )
     assert edit.diagnostics["hair_color.delta_e_gain"] > 10
     moved = (edit.image != image).any(axis=-1)
-    assert not (moved & (mask == 0)).any()
+    # Outside the mask only hair the mask missed may move (loose strands): never the face or the rest.
+    assert not (moved & (mask == 0) & ~cap).any()
 
 
 def test_age_glasses_and_beard_compose_in_one_turn(backend, synthetic):

@@ -240,3 +240,45 @@ def test_hairline_pixels_half_skin_take_the_dyes_hue_by_their_share_of_hair(synt
     rise = float(np.median(lab_after[:, 2] - lab_before[:, 2]))
     assert float(np.quantile(lab_after[:, 2], 0.9)) <= max(skin_b, blonde_b) + 4.0  # no orange rim
     assert rise > 0.2 * (blonde_b - float(np.median(lab_before[:, 2])))  # but they do take some of it
+
+
+def _with_flyaways(synthetic, backdrop=(200, 200, 200)):
+    """A dark-haired head on a light backdrop with four thin dark arcs just above the hair."""
+    image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=6.0, background=backdrop)
+    rows = np.nonzero(hair.any(axis=1))[0]
+    top = int(rows.min())
+    cols = np.nonzero(hair[top + 3])[0]
+    middle = int(cols.mean())
+    strands = np.zeros(hair.shape, np.uint8)
+    for i, dx in enumerate((-40, -15, 10, 35)):
+        cv2.ellipse(strands, (middle + dx, top + 4), (14, 10 + 2 * i), 0, 180, 360, 1, 1)
+    strands = strands.astype(bool) & ~hair
+    image[strands] = (35, 30, 26)
+    return image, face, hair, strands
+
+
+def test_loose_strands_beyond_the_hair_take_the_dye_and_the_backdrop_stays(synthetic):
+    from editor.images import to_lab
+
+    image, face, hair, strands = _with_flyaways(synthetic)
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
+    )
+    before, after = (to_lab(i[strands][None])[0] for i in (image, edit.image))
+    assert np.median(after[:, 0] - before[:, 0]) > 15  # the strands lighten toward blonde
+    assert np.median(after[:, 2]) > np.median(before[:, 2]) + 8  # and turn yellow
+    clear = ~cv2.dilate((hair | strands).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    clear &= (np.arange(image.shape[0]) < face.landmarks[10, 1])[:, None]  # the backdrop above the head
+    assert (edit.image[clear] != image[clear]).any(axis=-1).mean() < 0.002  # plain backdrop untouched
+
+
+def test_no_flyaways_on_a_plain_backdrop_and_none_below_the_eyes(synthetic):
+    from editor.appearance.hair import flyaway_mask
+
+    image, face, _, _ = _head(synthetic, hair=30.0, hair_spread=6.0, background=(200, 200, 200))
+    region = hair_mask(face.landmarks, image)
+    assert flyaway_mask(face.landmarks, image, region).support < 0.002 * region.support + 5
+    eyes_y = int(face.landmarks[[468, 473], 1].mean())
+    image[eyes_y + 10 : eyes_y + 12, :] = (30, 30, 30)  # a dark line across the photo below the eyes
+    strands = flyaway_mask(face.landmarks, image, hair_mask(face.landmarks, image)).full()
+    assert not strands[eyes_y + 1 :].any()
