@@ -78,6 +78,8 @@ FLYAWAY_WINDOW = 0.12
 FLYAWAY_CONTRAST = 15.0
 FLYAWAY_FLOOR = 4.0
 FLYAWAY_SIDE = 300
+#: No strand is looked for within this distance (interocular units) of skin-coloured pixels.
+FLYAWAY_SKIN_MARGIN = 0.06
 #: Long side of the GrabCut working image, pixels.
 WORK_SIDE = 200
 #: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
@@ -92,6 +94,10 @@ HAIRLINE_LIFT = 0.16
 TEMPLE_DROP = 0.34
 SKULL_TOP = 0.34
 SKULL_WIDTH = 1.35
+#: The temples: beside the eyes (further across than `TEMPLE_ACROSS` W from the midline) and down to
+#: `TEMPLE_DEPTH` H below the brows, where hair inside the face oval may be found.
+TEMPLE_ACROSS = 0.38
+TEMPLE_DEPTH = 0.3
 #: Mahalanobis distances from the skin model: under `SKIN_SURE` sure skin; over `SKIN_FAR` clearly not.
 SKIN_SURE = 1.5
 SKIN_FAR = 3.0
@@ -145,7 +151,8 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     # At the edge only pixels clearly lighter than the hair are mixes (from LIGHT_KNEE / contrast robust
     # standard deviations above its median, fully at twice that); darker ones are hair like the rest.
     lighter = np.clip((lab[..., 0] - centre) / knee - 1.0, 0.0, 1.0)[..., None]  # (1, N, 1)
-    mix = edge * lighter
+    # Pixels the matte gives to the hair only in part (the backdrop through thin hair) are mixes too.
+    mix = np.maximum(edge, 1.0 - alpha[..., None]) * lighter
     light = np.maximum(surround, centre + 2.0 * knee)  # (1, N)
     share = np.clip((light - lab[..., 0]) / (light - centre), 0.0, 1.0)[..., None]  # (1, N, 1)
     shift = amount * (goal - np.array([mean_l, *(lab[0] * alpha[0, :, None]).sum(axis=0)[1:]
@@ -208,7 +215,10 @@ def flyaway_mask(landmarks: np.ndarray, image: np.ndarray, hair: RegionMask) -> 
     # Above the eyes only: below them lie ears, neck and clothes, which are no backdrop.
     eyes_y = (float(landmarks[468, 1] + landmarks[473, 1]) / 2.0 - hair.box[1]) * factor
     near[int(max(eyes_y, 0)) :] = 0
-    near &= ((backdrop > hair_l + FLYAWAY_CONTRAST) & ~skin).astype(np.uint8)
+    # Nor next to skin: the shadowed rim of an ear is darker than the backdrop and nearly skin-coloured.
+    grow = max(int(round(FLYAWAY_SKIN_MARGIN * unit)), 1)
+    by_skin = cv2.dilate(skin.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)).astype(bool)
+    near &= ((backdrop > hair_l + FLYAWAY_CONTRAST) & ~by_skin).astype(np.uint8)
     if not near.any():
         return empty
     near = cv2.resize(near, (width, height), interpolation=cv2.INTER_NEAREST).astype(bool) & (alpha == 0)
@@ -527,8 +537,14 @@ def _seeds(
         & ((d_back > BACK_FITS + 1.0) | ((rough > 0.5) & (d_back > BACK_SURE)))
     )
     labels[sure] = cv2.GC_FGD
-    # Sure not hair: the face below the brows, skin anywhere, background away from the skull.
-    labels[oval & below_brows] = cv2.GC_BGD
+    # Sure not hair: the face below the brows (but for the temples beside the eyes, where MediaPipe's
+    # oval reaches over the hair of short cuts and sideburns: GrabCut decides there), skin anywhere,
+    # background away from the skull.
+    temples = (local.across > TEMPLE_ACROSS * local.width) & (
+        rise > local.brow_rise - TEMPLE_DEPTH * local.height
+    )
+    labels[oval & below_brows & ~temples] = cv2.GC_BGD
+    labels[oval & below_brows & temples] = cv2.GC_PR_BGD
     labels[(oval & ~below_brows) & skin] = cv2.GC_BGD
     labels[skin & ~sure] = cv2.GC_BGD
     labels[(d_back < BACK_SURE) & ~skull] = cv2.GC_BGD

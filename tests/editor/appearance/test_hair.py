@@ -250,9 +250,11 @@ def _with_flyaways(synthetic, backdrop=(200, 200, 200)):
     cols = np.nonzero(hair[top + 3])[0]
     middle = int(cols.mean())
     strands = np.zeros(hair.shape, np.uint8)
-    for i, dx in enumerate((-40, -15, 10, 35)):
-        cv2.ellipse(strands, (middle + dx, top + 4), (14, 10 + 2 * i), 0, 180, 360, 1, 1)
-    strands = strands.astype(bool) & ~hair
+    for i, dx in enumerate((-40, -15, 10, 35)):  # arcs rising 8-16 px clear of the hair's top
+        cv2.ellipse(strands, (middle + dx, top - 2), (14, 12 + 2 * i), 0, 200, 340, 1, 1)
+    strands = strands.astype(bool) & ~cv2.dilate(hair.astype(np.uint8), np.ones((13, 13), np.uint8)).astype(
+        bool
+    )
     image[strands] = (35, 30, 26)
     return image, face, hair, strands
 
@@ -282,3 +284,23 @@ def test_no_flyaways_on_a_plain_backdrop_and_none_below_the_eyes(synthetic):
     image[eyes_y + 10 : eyes_y + 12, :] = (30, 30, 30)  # a dark line across the photo below the eyes
     strands = flyaway_mask(face.landmarks, image, hair_mask(face.landmarks, image)).full()
     assert not strands[eyes_y + 1 :].any()
+
+
+def test_hair_at_the_temples_inside_the_face_oval_is_found_and_bare_temples_stay_skin(synthetic):
+    """MediaPipe's oval reaches over the temples' hair of short cuts: hair there, beside the eyes and
+    below the brows, is hair; bare temples are not."""
+    image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=6.0)
+    geometry = HeadGeometry.of(face.landmarks)
+    oval = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(oval, [np.round(geometry.oval).astype(np.int32)], 1)
+    ys, xs = np.mgrid[0 : image.shape[0], 0 : image.shape[1]]
+    top, up = face.landmarks[10, :2], geometry.up
+    rise = (xs - top[0]) * up[0] + (ys - top[1]) * up[1]
+    across = np.abs((xs - top[0]) * -up[1] + (ys - top[1]) * up[0])
+    temples = oval.astype(bool) & (across > 0.39 * geometry.width) & (across < 0.44 * geometry.width)
+    temples &= (rise < geometry.brow_level) & (rise > geometry.brow_level - 0.2 * geometry.height)
+    bare = hair_mask(face.landmarks, image).full()
+    assert (bare[temples] > 0.5).mean() < 0.05  # skin there: not hair
+    image[temples] = image[hair][: temples.sum()] if hair.sum() >= temples.sum() else image[hair][0]
+    found = hair_mask(face.landmarks, image).full()
+    assert (found[temples] > 0.5).mean() > 0.5
