@@ -64,9 +64,11 @@ MAX_CONTRAST = 1.8
 SURROUND_REACH = 0.12
 SURROUND_SIDE = 256
 #: The hair's edge, where pixels mix hair with what is beside it: within about this reach (Gaussian
-#: sigma, interocular units) of non-hair pixels, fully where their share there is `EDGE_PRESENCE`.
+#: sigma, interocular units) of non-hair pixels, fully where their share there is `EDGE_PRESENCE`;
+#: right on the outline where it is `OUTLINE_PRESENCE`.
 EDGE_REACH = 0.05
 EDGE_PRESENCE = 0.03
+OUTLINE_PRESENCE = 0.3
 #: Loose strands beyond the mask (flyaways against the backdrop): looked for up to `FLYAWAY_REACH`
 #: (interocular units) outside the hair, above the eyes, where the backdrop around them (a median
 #: over `FLYAWAY_WINDOW`) is lighter than the hair by at least `FLYAWAY_CONTRAST` L*; a pixel darker than
@@ -148,9 +150,11 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     unit = interocular(landmarks)
     surround, presence = _surround(image, region, SURROUND_REACH * unit, EDGE_REACH * unit, skin_l)
     edge = np.clip(presence / EDGE_PRESENCE, 0.0, 1.0)[..., None]  # (1, N, 1) 1 at the edge, 0 inside
-    # At the edge only pixels clearly lighter than the hair are mixes (from LIGHT_KNEE / contrast robust
-    # standard deviations above its median, fully at twice that); darker ones are hair like the rest.
-    lighter = np.clip((lab[..., 0] - centre) / knee - 1.0, 0.0, 1.0)[..., None]  # (1, N, 1)
+    # At the edge pixels clearly lighter than the hair are mixes: from LIGHT_KNEE / contrast robust
+    # standard deviations above its median (fully at twice that), from the median itself right on the
+    # outline (`OUTLINE_PRESENCE`); darker ones are hair like the rest.
+    start = centre + knee * (1.0 - np.clip(presence / OUTLINE_PRESENCE, 0.0, 1.0))  # (1, N)
+    lighter = np.clip((lab[..., 0] - start) / knee, 0.0, 1.0)[..., None]  # (1, N, 1)
     # Pixels the matte gives to the hair only in part (the backdrop through thin hair) are mixes too.
     mix = np.maximum(edge, 1.0 - alpha[..., None]) * lighter
     light = np.maximum(surround, centre + 2.0 * knee)  # (1, N)

@@ -152,6 +152,27 @@ def test_pixels_mixing_hair_and_skin_do_not_glow_when_dark_hair_goes_light(synth
     assert (edit.image[hair & ~edge] != image[hair & ~edge]).any(axis=-1).mean() > 0.8
 
 
+def test_half_skin_pixels_at_the_hairline_of_varied_hair_are_half_dyed_not_lit_up(synthetic):
+    """Hair whose lightness varies a lot (sheens) stretches far under a lighter dye; a pixel of the
+    hairline that is half skin must come out about halfway between the dyed hair and the skin, not as
+    light as a stretched sheen (a salmon rim along the forehead of dark hair dyed red)."""
+    from editor.images import to_lab
+
+    skin = (205, 160, 140)
+    image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=14.0, skin=skin)
+    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    edge &= (np.arange(image.shape[0]) > face.landmarks[10, 1] - 60)[:, None]  # the hairline side
+    image[edge] = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array(skin)).astype(np.uint8)
+    edit = AppearanceBackend().edit(
+        image, face, [EditRequest(attribute="hair_color", strength=1.0, value="red")]
+    )
+    body = _body(hair, margin=15)
+    dyed_l = float(np.median(to_lab(edit.image[body][None])[0, :, 0]))
+    skin_l = float(to_lab(np.array([[skin]], np.uint8))[0, 0, 0])
+    rim_l = float(np.median(to_lab(edit.image[edge][None])[0, :, 0]))
+    assert rim_l <= 0.5 * (dyed_l + skin_l) + 3.0
+
+
 def test_the_outline_against_a_light_backdrop_takes_the_dye_by_its_share_of_hair(synthetic):
     """Mixed pixels at the outer outline are read against the backdrop beside them, not the skin: no
     dark rim of the old colour round hair dyed lighter, and no glow either."""
