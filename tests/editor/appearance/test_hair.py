@@ -134,14 +134,18 @@ def test_the_mask_of_a_photo_is_computed_once_and_a_changed_photo_gets_its_own(s
     assert hair_mask(moved, image) is not first
 
 
+def _half_skin_hairline(image: np.ndarray, face, hair: np.ndarray, skin=(205, 160, 140)) -> np.ndarray:
+    """Make the hair's 4 px outer ring on the hairline side half skin (fine hairs over the forehead),
+    in place; returns that ring, (H, W) bool."""
+    edge = _half_skin_hairline(image, face, hair, skin)
+    return edge
+
+
 def test_pixels_mixing_hair_and_skin_do_not_glow_when_dark_hair_goes_light(synthetic):
     from editor.images import to_lab
 
     image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=6.0)
-    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    edge &= (np.arange(image.shape[0]) > face.landmarks[10, 1] - 60)[:, None]  # the hairline side
-    mixed = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array((205, 160, 140))).astype(np.uint8)
-    image[edge] = mixed  # fine hairs over skin: half hair, half skin
+    edge = _half_skin_hairline(image, face, hair)
     edit = AppearanceBackend().edit(
         image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
     )
@@ -160,9 +164,7 @@ def test_half_skin_pixels_at_the_hairline_of_varied_hair_are_half_dyed_not_lit_u
 
     skin = (205, 160, 140)
     image, face, hair, _ = _head(synthetic, hair=30.0, hair_spread=14.0, skin=skin)
-    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    edge &= (np.arange(image.shape[0]) > face.landmarks[10, 1] - 60)[:, None]  # the hairline side
-    image[edge] = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array(skin)).astype(np.uint8)
+    edge = _half_skin_hairline(image, face, hair, skin)
     edit = AppearanceBackend().edit(
         image, face, [EditRequest(attribute="hair_color", strength=1.0, value="red")]
     )
@@ -248,9 +250,7 @@ def test_hairline_pixels_half_skin_take_the_dyes_hue_by_their_share_of_hair(synt
 
     skin = (205, 160, 140)
     image, face, hair, _ = _head(synthetic, hair=18.0, hair_spread=5.0, skin=skin)
-    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    edge &= (np.arange(image.shape[0]) > face.landmarks[10, 1] - 60)[:, None]  # the hairline side
-    image[edge] = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array(skin)).astype(np.uint8)
+    edge = _half_skin_hairline(image, face, hair, skin)
     edit = AppearanceBackend().edit(
         image, face, [EditRequest(attribute="hair_color", strength=1.0, value="blonde")]
     )
