@@ -137,7 +137,9 @@ def test_the_mask_of_a_photo_is_computed_once_and_a_changed_photo_gets_its_own(s
 def _half_skin_hairline(image: np.ndarray, face, hair: np.ndarray, skin=(205, 160, 140)) -> np.ndarray:
     """Make the hair's 4 px outer ring on the hairline side half skin (fine hairs over the forehead),
     in place; returns that ring, (H, W) bool."""
-    edge = _half_skin_hairline(image, face, hair, skin)
+    edge = hair & ~cv2.erode(hair.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    edge &= (np.arange(image.shape[0]) > face.landmarks[10, 1] - 60)[:, None]  # the hairline side
+    image[edge] = (0.5 * image[edge].astype(np.float32) + 0.5 * np.array(skin)).astype(np.uint8)
     return edge
 
 
