@@ -73,15 +73,16 @@ OUTLINE_PRESENCE = 0.3
 #: (interocular units) outside the hair, above the eyes, where the backdrop around them (a median
 #: over `FLYAWAY_WINDOW`) is lighter than the hair by at least `FLYAWAY_CONTRAST` L*; a pixel darker than
 #: that backdrop by more than `FLYAWAY_FLOOR` L* (noise) is a strand, its share of hair read off its
-#: lightness between the backdrop's and the hair's. Worked out at `FLYAWAY_SIDE` px (long side) except
+#: lightness between the backdrop's and the hair's. Worked out at `SURROUND_SIDE` px (long side) except
 #: the strands' own lightness, read at full size (a strand is a pixel or two wide).
 FLYAWAY_REACH = 0.3
 FLYAWAY_WINDOW = 0.12
 FLYAWAY_CONTRAST = 15.0
 FLYAWAY_FLOOR = 4.0
-FLYAWAY_SIDE = 300
 #: No strand is looked for within this distance (interocular units) of skin-coloured pixels.
 FLYAWAY_SKIN_MARGIN = 0.06
+#: Row length the sampled points are folded into for `cv2.remap` (which takes at most 32767 columns).
+REMAP_ROW = 4096
 #: Long side of the GrabCut working image, pixels.
 WORK_SIDE = 200
 #: Long side at which the hard mask is matted (guided filter) before it is brought to full size.
@@ -136,10 +137,12 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     # falls back, which would cut the hair into flat blotches), never glowing white.
     knee = LIGHT_KNEE / max(contrast, 1.0) * spread
     gain = 1.0 + amount * (contrast - 1.0)  # recolour's lightness gain
-    over = np.maximum(lab[..., 0] - (centre + knee), 0.0)  # (1, N) lightness beyond the knee
-    at_knee = new[..., 0] - gain * over
+    lightness = lab[0, :, 0]  # (N,)
+    bright = np.nonzero(lightness > centre + knee)[0]  # (B,) the pixels beyond the knee
+    over = lightness[bright] - (centre + knee)  # (B,)
+    at_knee = new[0, bright, 0] - gain * over
     headroom = np.maximum(0.5 * (100.0 - at_knee), 1.0)
-    new[..., 0] = at_knee + headroom * np.tanh(gain * over / headroom)
+    new[0, bright, 0] = at_knee + headroom * np.tanh(gain * over / headroom)
     # Pixels at the hair's edge mix it with what lies beside it (fine hairs over the forehead, the
     # outline against the backdrop). Stretched by a lighter dye's contrast they would glow as a light
     # rim; left alone they would outline the dyed hair in its old colour. So there they take the dye's
@@ -148,30 +151,35 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     # hairline, the backdrop at the outline). Inside the hair no pixel is a mix.
     skin_l = float(skin_model(landmarks, image)[0][0])
     unit = interocular(landmarks)
-    surround, presence = _surround(image, region, SURROUND_REACH * unit, EDGE_REACH * unit, skin_l)
-    edge = np.clip(presence / EDGE_PRESENCE, 0.0, 1.0)[..., None]  # (1, N, 1) 1 at the edge, 0 inside
+    reduced = _Reduced.of(image, region)
+    surround, presence = _surround(region, reduced, SURROUND_REACH * unit, EDGE_REACH * unit, skin_l)
+    edge = np.clip(presence[0] / EDGE_PRESENCE, 0.0, 1.0)  # (N,) 1 at the edge, 0 inside
     # At the edge pixels clearly lighter than the hair are mixes: from LIGHT_KNEE / contrast robust
     # standard deviations above its median (fully at twice that), from the median itself right on the
     # outline (`OUTLINE_PRESENCE`); darker ones are hair like the rest.
-    start = centre + knee * (1.0 - np.clip(presence / OUTLINE_PRESENCE, 0.0, 1.0))  # (1, N)
-    lighter = np.clip((lab[..., 0] - start) / knee, 0.0, 1.0)[..., None]  # (1, N, 1)
+    start = centre + knee * (1.0 - np.clip(presence[0] / OUTLINE_PRESENCE, 0.0, 1.0))  # (N,)
+    lighter = np.clip((lightness - start) / knee, 0.0, 1.0)  # (N,)
     # Pixels the matte gives to the hair only in part (the backdrop through thin hair) are mixes too.
-    mix = np.maximum(edge, 1.0 - alpha[..., None]) * lighter
-    light = np.maximum(surround, centre + 2.0 * knee)  # (1, N)
-    share = np.clip((light - lab[..., 0]) / (light - centre), 0.0, 1.0)[..., None]  # (1, N, 1)
+    mix = np.maximum(edge, 1.0 - alpha[0]) * lighter  # (N,)
     shift = amount * (goal - np.array([mean_l, *(lab[0] * alpha[0, :, None]).sum(axis=0)[1:]
                                        / max(region.area, 1e-6)], np.float32))  # fmt: skip
+    mixes = np.nonzero(mix > 0)[0]  # (X,) only these are computed below
+    mix_l, mix_edge = lightness[mixes], edge[mixes]  # (X,)
+    light = np.maximum(surround[0, mixes], centre + 2.0 * knee)  # (X,)
+    share = np.clip((light - mix_l) / (light - centre), 0.0, 1.0)  # (X,)
     # A sheen inside the hair (lighter than the skin) is the hair's own: it takes the dye's hue by its
     # distance from white, keeping its lightness. Distance counted from the lighter of the hair and the
     # dye: under a lighter dye a sheen still darker than the dye is dyed hair (full hue), not a grey
     # patch. At the edge the hue goes by the share of hair: the skin's half of a mix keeps the skin's.
     sheen_base = max(centre, float(goal[0]))
-    sheen = np.clip((100.0 - lab[..., 0]) / max(100.0 - sheen_base, 1.0), 0.0, 1.0)[..., None]
-    hue = np.maximum(share, (1.0 - edge) * sheen)  # (1, N, 1)
-    mixed = lab + alpha[..., None] * np.concatenate([share, hue, hue], axis=-1) * shift  # (1, N, 3)
-    new = (1.0 - mix) * new + mix * mixed
+    sheen = np.clip((100.0 - mix_l) / max(100.0 - sheen_base, 1.0), 0.0, 1.0)  # (X,)
+    hue = np.maximum(share, (1.0 - mix_edge) * sheen)  # (X,)
+    weights = alpha[0, mixes, None] * np.stack([share, hue, hue], axis=-1)  # (X, 3)
+    mixed = lab[0, mixes] + weights * shift  # (X, 3)
+    blend = mix[mixes, None]  # (X, 1)
+    new[0, mixes] = (1.0 - blend) * new[0, mixes] + blend * mixed
     out = paste_pixels(image, region, new)
-    strands = flyaway_mask(landmarks, image, region)
+    strands = flyaway_mask(landmarks, image, region, reduced)
     if strands.support:
         # A loose strand takes the dye's mean shift by its share of hair, as a mixed edge pixel does.
         # Its box is the hair's, and it lies where the hair's alpha is 0: written into ``out`` in place.
@@ -183,7 +191,33 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     return Applied(out, region, name, goal)
 
 
-def flyaway_mask(landmarks: np.ndarray, image: np.ndarray, hair: RegionMask) -> RegionMask:
+@dataclass(frozen=True)
+class _Reduced:
+    """The hair region's box reduced to `SURROUND_SIDE` px (long side), shared by the edge and the
+    loose-strand maps.
+
+    Attributes:
+        lab: (h', w', 3) CIELAB of the photo's box.
+        alpha: (h', w') the hair's alpha.
+        factor: reduced / full size.
+    """
+
+    lab: np.ndarray
+    alpha: np.ndarray
+    factor: float
+
+    @staticmethod
+    def of(image: np.ndarray, region: RegionMask) -> _Reduced:
+        height, width = region.alpha.shape
+        factor = min(1.0, SURROUND_SIDE / max(height, width, 1))
+        size = (max(int(round(width * factor)), 1), max(int(round(height * factor)), 1))
+        lab = to_lab(cv2.resize(region.crop(image), size, interpolation=cv2.INTER_AREA))
+        return _Reduced(lab, cv2.resize(region.alpha, size, interpolation=cv2.INTER_AREA), factor)
+
+
+def flyaway_mask(
+    landmarks: np.ndarray, image: np.ndarray, hair: RegionMask, reduced: _Reduced | None = None
+) -> RegionMask:
     """Loose strands just beyond ``hair`` against a lighter backdrop (see `FLYAWAY_REACH`), alpha = each
     pixel's share of hair; disjoint from ``hair`` (only where its alpha is 0), over its box."""
     alpha = hair.alpha  # (h, w)
@@ -192,12 +226,11 @@ def flyaway_mask(landmarks: np.ndarray, image: np.ndarray, hair: RegionMask) -> 
     if height < 8 or width < 8:
         return empty
     crop = hair.crop(image)  # (h, w, 3)
-    factor = min(1.0, FLYAWAY_SIDE / max(height, width))
-    size = (max(int(round(width * factor)), 1), max(int(round(height * factor)), 1))
+    reduced = reduced or _Reduced.of(image, hair)
+    factor, small_lab = reduced.factor, reduced.lab  # (h', w', 3)
     unit = interocular(landmarks) * factor
-    small_lab = to_lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA))  # (h', w', 3)
     small_l = small_lab[..., 0]  # (h', w')
-    small_core = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) > 0.5  # (h', w') the hair itself
+    small_core = reduced.alpha > 0.5  # (h', w') the hair itself
     if small_core.sum() < 20:
         return empty
     hair_l = float(np.median(small_l[small_core]))
@@ -227,9 +260,8 @@ def flyaway_mask(landmarks: np.ndarray, image: np.ndarray, hair: RegionMask) -> 
         return empty
     near = cv2.resize(near, (width, height), interpolation=cv2.INTER_NEAREST).astype(bool) & (alpha == 0)
     ys, xs = np.nonzero(near)  # (M,) full-size pixels where a strand may be
-    # The backdrop is smooth: read at the nearest reduced pixel. The strand's lightness: at full size.
-    around_l = backdrop[np.minimum((ys * factor).astype(int), size[1] - 1),
-                        np.minimum((xs * factor).astype(int), size[0] - 1)]  # fmt: skip
+    # The backdrop is smooth: read off the reduced map. The strand's lightness: at full size.
+    around_l = _sample(backdrop, ys, xs, factor)
     lightness = to_lab(crop[ys, xs][None])[0, :, 0]  # (M,)
     darker = around_l - lightness - FLYAWAY_FLOOR
     share = np.zeros((height, width), np.float32)
@@ -240,23 +272,19 @@ def flyaway_mask(landmarks: np.ndarray, image: np.ndarray, hair: RegionMask) -> 
 
 
 def _surround(
-    image: np.ndarray, region: RegionMask, reach: float, edge_reach: float, fallback: float
+    region: RegionMask, reduced: _Reduced, reach: float, edge_reach: float, fallback: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """((1, N) lightness of the non-hair pixels around each hair pixel, (1, N) how much non-hair lies
     right beside it), both in `region_pixels` order.
 
     The lightness is a normalised Gaussian average (sigma ``reach`` pixels) of L* weighted by 1 - alpha,
-    on a reduced copy of the region's box; ``fallback`` where hardly any non-hair pixel is within reach
+    on the ``reduced`` copy of the region's box; ``fallback`` where hardly any non-hair pixel is within reach
     (deep in the hair). The presence is the Gaussian average (sigma ``edge_reach``) of the non-hair
     (alpha < 0.5, holes up to ``edge_reach`` closed): about 0.5 on the outline, 0 a few ``edge_reach``
     inside the hair.
     """
-    crop, alpha = region.crop(image), region.alpha  # (h, w, 3), (h, w)
-    height, width = alpha.shape
-    factor = min(1.0, SURROUND_SIDE / max(height, width, 1))
-    size = (max(int(round(width * factor)), 1), max(int(round(height * factor)), 1))
-    small_l = to_lab(cv2.resize(crop, size, interpolation=cv2.INTER_AREA))[..., 0]  # (h', w')
-    weight = 1.0 - cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)  # (h', w')
+    factor, small_l = reduced.factor, reduced.lab[..., 0]  # (h', w')
+    weight = 1.0 - reduced.alpha  # (h', w')
     sigma = max(reach * factor, 0.5)
     total = cv2.GaussianBlur(small_l * weight, (0, 0), sigma)
     present = cv2.GaussianBlur(weight, (0, 0), sigma)
@@ -267,11 +295,22 @@ def _surround(
         (weight < 0.5).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((side, side), np.uint8)
     )
     beside = cv2.GaussianBlur(1.0 - solid.astype(np.float32), (0, 0), max(edge_reach * factor, 0.5))
-    inside = alpha > 0
-    return tuple(
-        cv2.resize(m.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)[inside][None]
-        for m in (near, beside)
-    )
+    ys, xs = np.nonzero(region.alpha > 0)  # the region's pixels, in `region_pixels` order
+    return tuple(_sample(m, ys, xs, factor)[None] for m in (near, beside))
+
+
+def _sample(small: np.ndarray, ys: np.ndarray, xs: np.ndarray, factor: float) -> np.ndarray:
+    """(M,) float32 values of the reduced (h', w') map ``small`` (``factor`` times the full size, as
+    `cv2.resize` makes it) at full-size pixels (``ys``, ``xs``), interpolated bilinearly."""
+    count = len(ys)
+    rows = max(-(-count // REMAP_ROW), 1)  # cv2.remap takes at most 32767 columns: fold into rows
+    maps = []
+    for coordinate in (xs, ys):
+        folded = np.zeros(rows * REMAP_ROW, np.float32)
+        folded[:count] = (coordinate + 0.5) * factor - 0.5  # pixel centres on the reduced map
+        maps.append(folded.reshape(rows, REMAP_ROW))
+    out = cv2.remap(small.astype(np.float32), *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(-1)[:count]
 
 
 @dataclass(frozen=True)
