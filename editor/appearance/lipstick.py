@@ -20,6 +20,8 @@ DEFAULT_SHADE = "red"
 BARE_LIPS = np.array([58.0, 16.0, 12.0], np.float32)
 #: Lightness offsets above the mean are multiplied by this at full strength (matte: fewer highlights).
 MATTE = 0.7
+#: Bounds of the factor (shade's L* / lips' L*) the lips' shading offsets are scaled by.
+SHADING_RANGE = (0.6, 1.6)
 
 
 def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str | None) -> Applied:
@@ -29,7 +31,15 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     if strength >= 0:
         name, goal = target(LIPSTICK, value, DEFAULT_SHADE)
         amount = float(min(strength, 1.0))
-        new = recolour(lab, region.alpha, goal, amount, contrast=0.9, chroma_texture=0.4)
+        # Light and shade multiply what the lips reflect: the shading's lightness offsets scale with
+        # the shade's lightness against the lips' own (dark lips under a light shade show their form
+        # and lines more, light lips under a dark shade less), a little flatter for matte.
+        core = region.alpha > 0.5  # the lips themselves, not the skin their soft edge reaches into
+        lips_l = (
+            float(np.median(lab[..., 0][core])) if core.any() else float(weighted_mean(lab, region.alpha)[0])
+        )
+        contrast = 0.9 * float(np.clip(goal[0] / max(lips_l, 1.0), *SHADING_RANGE))
+        new = recolour(lab, region.alpha, goal, amount, contrast=contrast, chroma_texture=0.4)
         bright = np.maximum(new[..., 0] - weighted_mean(new, region.alpha)[0], 0.0)
         new[..., 0] -= amount * (1 - MATTE) * bright * region.alpha
         return Applied(paste(image, region, new), region, name, goal)
