@@ -57,6 +57,7 @@ import numpy as np
 from tqdm import tqdm
 
 from editor.alignment import umeyama
+from editor.appearance.regions import face_oval_mask
 from editor.backends.geometry import GeometryBackend
 from editor.editor import Editor
 from editor.errors import NoFaceError
@@ -147,10 +148,8 @@ def oracle_photo(neutral: np.ndarray, landmarks: np.ndarray, smile: np.ndarray) 
     """``neutral`` with ``smile`` (the real smile already aligned onto it) inside the face oval of
     ``landmarks`` (the neutral photo's), feathered by `ORACLE_FEATHER`: an edit that got the face exactly
     right and left everything else alone, as expression edits must."""
-    points = np.asarray(landmarks, np.float64)[:, :2]  # (478, 2) pixels
-    mask = np.zeros(neutral.shape[:2], np.float32)
-    cv2.fillPoly(mask, [np.round(points[list(face_mesh_indices().face_oval)]).astype(np.int32)], 1.0)
-    mask = cv2.GaussianBlur(mask, (0, 0), max(ORACLE_FEATHER * inter_iris(points), 0.5))[..., None]
+    feather = max(ORACLE_FEATHER * inter_iris(np.asarray(landmarks, np.float64)), 0.5)
+    mask = face_oval_mask(landmarks, neutral.shape[:2], feather=feather).full()[..., None]  # (H, W, 1)
     mixed = mask * smile.astype(np.float32) + (1.0 - mask) * neutral.astype(np.float32)  # (H, W, 3)
     return np.clip(np.round(mixed), 0, 255).astype(np.uint8)
 
