@@ -46,7 +46,7 @@ from editor.appearance.regions import (
     per_photo,
     skin_model,
 )
-from editor.images import from_lab, to_lab
+from editor.images import to_lab
 from editor.landmark_indices import LEFT_BROW_UPPER, RIGHT_BROW_UPPER, face_mesh_indices
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,8 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     skin_l = float(skin_model(landmarks, image)[0][0])
     unit = interocular(landmarks)
     reduced = _Reduced.of(image, region)
-    surround, presence = _surround(region, reduced, SURROUND_REACH * unit, EDGE_REACH * unit, skin_l)
+    ys, xs = np.nonzero(region.alpha > 0)  # the region's pixels, in `region_pixels` order
+    surround, presence = _surround(reduced, ys, xs, SURROUND_REACH * unit, EDGE_REACH * unit, skin_l)
     edge = np.clip(presence[0] / EDGE_PRESENCE, 0.0, 1.0)  # (N,) 1 at the edge, 0 inside
     # At the edge pixels clearly lighter than the hair are mixes: from LIGHT_KNEE / contrast robust
     # standard deviations above its median (fully at twice that), from the median itself right on the
@@ -182,11 +183,8 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     strands = flyaway_mask(landmarks, image, region, reduced)
     if strands.support:
         # A loose strand takes the dye's mean shift by its share of hair, as a mixed edge pixel does.
-        # Its box is the hair's, and it lies where the hair's alpha is 0: written into ``out`` in place.
-        inside = strands.alpha > 0
-        slot = strands.crop(out)  # (h, w, 3) a view of out
-        dyed = to_lab(slot[inside][None]) + strands.alpha[inside][None, :, None] * shift  # (1, M, 3)
-        slot[inside] = np.clip(np.round(from_lab(dyed)), 0, 255).astype(np.uint8)[0]
+        loose, share_of_hair = region_pixels(image, strands)  # (1, M, 3), (1, M); none is hair's
+        out = paste_pixels(out, strands, to_lab(loose) + share_of_hair[..., None] * shift)
         region = region.union(strands)
     return Applied(out, region, name, goal)
 
@@ -272,10 +270,10 @@ def flyaway_mask(
 
 
 def _surround(
-    region: RegionMask, reduced: _Reduced, reach: float, edge_reach: float, fallback: float
+    reduced: _Reduced, ys: np.ndarray, xs: np.ndarray, reach: float, edge_reach: float, fallback: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """((1, N) lightness of the non-hair pixels around each hair pixel, (1, N) how much non-hair lies
-    right beside it), both in `region_pixels` order.
+    """((1, N) lightness of the non-hair pixels around each hair pixel (``ys``, ``xs``: the region's
+    pixels in its box), (1, N) how much non-hair lies right beside it).
 
     The lightness is a normalised Gaussian average (sigma ``reach`` pixels) of L* weighted by 1 - alpha,
     on the ``reduced`` copy of the region's box; ``fallback`` where hardly any non-hair pixel is within reach
@@ -295,7 +293,6 @@ def _surround(
         (weight < 0.5).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((side, side), np.uint8)
     )
     beside = cv2.GaussianBlur(1.0 - solid.astype(np.float32), (0, 0), max(edge_reach * factor, 0.5))
-    ys, xs = np.nonzero(region.alpha > 0)  # the region's pixels, in `region_pixels` order
     return tuple(_sample(m, ys, xs, factor)[None] for m in (near, beside))
 
 
