@@ -124,10 +124,11 @@ def measure(before: np.ndarray, applied: Applied) -> dict[str, float]:
     goal, ``delta_e_before`` / ``delta_e_after`` of the region's mean CIELAB colour to the goal and
     ``delta_e_gain`` (their difference: how far the colour moved toward the goal)."""
     region = applied.region
-    out = {"pixels": float(region.support), "area": region.area}
-    if region.support == 0:
+    support = region.support
+    out = {"pixels": float(support), "area": region.area}
+    if support == 0:
         return out
-    step = max(1, int(np.sqrt(region.support / MEASURE_PIXELS)))  # a regular subsample suffices for a mean
+    step = max(1, int(np.sqrt(support / MEASURE_PIXELS)))  # a regular subsample suffices for a mean
     weights = region.alpha[::step, ::step]
     mean_before = weighted_mean(to_lab(region.crop(before)[::step, ::step]), weights)
     mean_after = weighted_mean(to_lab(region.crop(applied.image)[::step, ::step]), weights)

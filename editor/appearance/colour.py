@@ -125,7 +125,10 @@ def recolour(
         (h, w, 3) float32 CIELAB, equal to ``lab`` where ``alpha`` is 0.
     """
     inside = alpha > 0  # (h, w): only these pixels are computed
-    pixels, weight = lab[inside], alpha[inside][:, None]  # (N, 3), (N, 1)
+    if inside.all():  # already only the region's pixels (see `effect.region_pixels`): no indexing
+        pixels, weight = lab.reshape(-1, 3), alpha.reshape(-1, 1)  # (N, 3), (N, 1)
+    else:
+        pixels, weight = lab[inside], alpha[inside][:, None]  # (N, 3), (N, 1)
     mean = (pixels * weight).sum(axis=0) / max(float(weight.sum()), 1e-6)  # (3,)
     if contrast is None:
         contrast = float(np.clip(goal[0] / max(mean[0], 1.0), 0.5, 1.6))
@@ -134,6 +137,9 @@ def recolour(
         [1.0 + amount * (contrast - 1.0), *(2 * [1.0 + amount * (chroma_texture - 1.0)])], np.float32
     )
     new = mean + amount * (goal - mean) + gain * offset  # (N, 3)
+    blended = pixels + weight * (new - pixels)  # (N, 3)
+    if inside.all():
+        return blended.reshape(lab.shape).astype(np.float32, copy=False)
     out = lab.copy()
-    out[inside] = pixels + weight * (new - pixels)
+    out[inside] = blended
     return out

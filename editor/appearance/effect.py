@@ -83,18 +83,18 @@ def region_pixels(image: np.ndarray, region: RegionMask) -> tuple[np.ndarray, np
     An effect that works pixel by pixel computes only these (a region's box is often mostly empty)
     and writes them back with `paste_pixels`.
     """
-    inside = region.alpha > 0
-    return region.crop(image)[inside][None], region.alpha[inside][None]
+    indices = region.pixel_indices()  # (N,) into the photo's pixels
+    alpha = region.alpha.reshape(-1)[np.flatnonzero(region.alpha > 0)]  # (N,)
+    return np.take(np.ascontiguousarray(image).reshape(-1, 3), indices, axis=0)[None], alpha[None]
 
 
 def paste_pixels(image: np.ndarray, region: RegionMask, lab: np.ndarray) -> np.ndarray:
     """A copy of ``image`` whose pixels under ``region`` (alpha > 0) become ``lab``: (1, N, 3) float32
     CIELAB in `region_pixels` order, already blended. The same values `paste` writes for them."""
-    out = image.copy()
+    out = image.copy()  # contiguous
     x0, y0, x1, y1 = region.box
     if x1 <= x0 or y1 <= y0 or lab.size == 0:
         return out
     rgb = np.clip(np.round(from_lab(lab)), 0, 255).astype(np.uint8)  # (1, N, 3)
-    slot = out[y0:y1, x0:x1]
-    slot[region.alpha > 0] = rgb[0]
+    out.reshape(-1, 3)[region.pixel_indices()] = rgb[0]
     return out

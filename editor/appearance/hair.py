@@ -152,7 +152,7 @@ def apply(image: np.ndarray, landmarks: np.ndarray, strength: float, value: str 
     skin_l = float(skin_model(landmarks, image)[0][0])
     unit = interocular(landmarks)
     reduced = _Reduced.of(image, region)
-    ys, xs = np.nonzero(region.alpha > 0)  # the region's pixels, in `region_pixels` order
+    ys, xs = np.divmod(np.flatnonzero(region.alpha > 0), region.alpha.shape[1])  # `region_pixels` order
     surround, presence = _surround(reduced, ys, xs, SURROUND_REACH * unit, EDGE_REACH * unit, skin_l)
     edge = np.clip(presence[0] / EDGE_PRESENCE, 0.0, 1.0)  # (N,) 1 at the edge, 0 inside
     # At the edge pixels clearly lighter than the hair are mixes: from LIGHT_KNEE / contrast robust
@@ -256,17 +256,33 @@ def flyaway_mask(
     near &= ((backdrop > hair_l + FLYAWAY_CONTRAST) & ~by_skin).astype(np.uint8)
     if not near.any():
         return empty
-    near = cv2.resize(near, (width, height), interpolation=cv2.INTER_NEAREST).astype(bool) & (alpha == 0)
-    ys, xs = np.nonzero(near)  # (M,) full-size pixels where a strand may be
+    # Only the box around the candidates is looked at full size (strands are few; the hair's box is big).
+    small_rows, small_cols = np.nonzero(near.any(axis=1))[0], np.nonzero(near.any(axis=0))[0]
+    y0, y1 = _full_span(small_rows, near.shape[0], height)
+    x0, x1 = _full_span(small_cols, near.shape[1], width)
+    # Nearest reduced pixel of each full-size one, as cv2.resize's INTER_NEAREST picks it.
+    rows = np.minimum(np.arange(y0, y1) * near.shape[0] // height, near.shape[0] - 1)
+    cols = np.minimum(np.arange(x0, x1) * near.shape[1] // width, near.shape[1] - 1)
+    near = near[np.ix_(rows, cols)].astype(bool) & (alpha[y0:y1, x0:x1] == 0)  # (y1 - y0, x1 - x0)
+    ys, xs = np.nonzero(near)  # (M,) pixels of the sub-box where a strand may be
     # The backdrop is smooth: read off the reduced map. The strand's lightness: at full size.
-    around_l = _sample(backdrop, ys, xs, factor)
-    lightness = to_lab(crop[ys, xs][None])[0, :, 0]  # (M,)
+    around_l = _sample(backdrop, ys + y0, xs + x0, factor)
+    lightness = to_lab(crop[ys + y0, xs + x0][None])[0, :, 0]  # (M,)
     darker = around_l - lightness - FLYAWAY_FLOOR
-    share = np.zeros((height, width), np.float32)
-    share[ys, xs] = np.clip(darker / np.maximum(around_l - hair_l - FLYAWAY_FLOOR, 1.0), 0.0, 1.0)
-    share[share < 0.05] = 0.0
-    strands = RegionMask(share.astype(np.float32), hair.box, hair.shape)
-    return strands.minus(features_mask(landmarks, hair.shape))
+    values = np.clip(darker / np.maximum(around_l - hair_l - FLYAWAY_FLOOR, 1.0), 0.0, 1.0)  # (M,)
+    values[values < 0.05] = 0.0
+    share = np.zeros(near.shape, np.float32)
+    share[ys, xs] = values
+    box = (hair.box[0] + x0, hair.box[1] + y0, hair.box[0] + x1, hair.box[1] + y1)
+    return RegionMask(share, box, hair.shape).minus(features_mask(landmarks, hair.shape))
+
+
+def _full_span(small: np.ndarray, small_size: int, full_size: int) -> tuple[int, int]:
+    """[start, stop) of the full-size pixels whose nearest reduced pixel (of ``small_size``, as
+    cv2.resize's INTER_NEAREST picks it) lies between the first and last of the sorted ``small``."""
+    start = -(-int(small[0]) * full_size // small_size)  # ceil: first d with d * small_size // full_size >= s
+    stop = -(-(int(small[-1]) + 1) * full_size // small_size)
+    return max(start, 0), min(stop, full_size)
 
 
 def _surround(

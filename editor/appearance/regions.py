@@ -127,6 +127,14 @@ class RegionMask:
         """Pixels the region touches at all (alpha > 0)."""
         return int(np.count_nonzero(self.alpha))
 
+    def pixel_indices(self) -> np.ndarray:
+        """(N,) intp indices of the pixels with alpha > 0 into the photo's flattened (H * W) grid, row
+        by row: the order in which boolean indexing of the box visits them."""
+        width = max(self.box[2] - self.box[0], 1)
+        inside = np.flatnonzero(self.alpha > 0)  # (N,) in the box
+        rows, cols = np.divmod(inside, width)
+        return (rows + self.box[1]) * self.shape[1] + (cols + self.box[0])
+
     def full(self) -> np.ndarray:
         """(H, W) float32 alpha over the whole photo."""
         out = np.zeros(self.shape, np.float32)
@@ -144,13 +152,24 @@ class RegionMask:
         return RegionMask(self.alpha * _resample(other, self.box), self.box, self.shape)
 
     def minus(self, other: RegionMask) -> RegionMask:
-        """This region with ``other`` taken out (alpha * (1 - other))."""
-        return RegionMask(self.alpha * (1.0 - _resample(other, self.box)), self.box, self.shape)
+        """This region with ``other`` taken out (alpha * (1 - other)); only the boxes' overlap is
+        computed (a small feature mask taken out of a large region costs its own size)."""
+        alpha = self.alpha.copy()
+        overlap = _overlap(self.box, other.box)
+        if overlap is not None:
+            mine = _view(alpha, self.box, overlap)
+            mine *= 1.0 - _view(other.alpha, other.box, overlap)
+        return RegionMask(alpha, self.box, self.shape)
 
     def union(self, other: RegionMask) -> RegionMask:
         """Both regions (max of alphas) over the box holding both."""
         box = _union_box(self.box, other.box)
-        return RegionMask(np.maximum(_resample(self, box), _resample(other, box)), box, self.shape)
+        alpha = _resample(self, box)  # a new array: ``other`` is merged into it where it reaches
+        overlap = _overlap(box, other.box)
+        if overlap is not None:
+            mine = _view(alpha, box, overlap)
+            np.maximum(mine, _view(other.alpha, other.box, overlap), out=mine)
+        return RegionMask(alpha, box, self.shape)
 
     def scaled(self, factor: float) -> RegionMask:
         """Alpha times ``factor``, clipped to [0, 1]."""
@@ -484,14 +503,22 @@ def _union_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tu
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The (x0, y0, x1, y1) box both boxes cover, or None."""
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
 def _resample(mask: RegionMask, box: tuple[int, int, int, int]) -> np.ndarray:
     """``mask``'s alpha over another ``box`` of the same photo (zeros where it does not reach)."""
     x0, y0, x1, y1 = box
     out = np.zeros((max(0, y1 - y0), max(0, x1 - x0)), np.float32)
-    mx0, my0, mx1, my1 = mask.box
-    ix0, iy0, ix1, iy1 = max(x0, mx0), max(y0, my0), min(x1, mx1), min(y1, my1)
-    if ix1 > ix0 and iy1 > iy0:
-        out[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = mask.alpha[
-            iy0 - my0 : iy1 - my0, ix0 - mx0 : ix1 - mx0
-        ]
+    overlap = _overlap(box, mask.box)
+    if overlap is not None:
+        _view(out, box, overlap)[:] = _view(mask.alpha, mask.box, overlap)
     return out
+
+
+def _view(alpha: np.ndarray, box: tuple[int, int, int, int], part: tuple[int, int, int, int]) -> np.ndarray:
+    """The view of ``alpha`` (laid over ``box``) covering ``part``, a box inside ``box``."""
+    return alpha[part[1] - box[1] : part[3] - box[1], part[0] - box[0] : part[2] - box[0]]

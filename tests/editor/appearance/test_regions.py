@@ -39,6 +39,33 @@ def test_mask_algebra_minus_union_multiply():
     assert (a * b).full()[15, 15] == 0 and (a * b).full()[40, 40] == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(
+    "other_box", [(30, 25, 70, 60), (0, 0, 90, 80), (5, 5, 15, 12), (60, 55, 90, 80), (52, 0, 90, 20)]
+)
+def test_minus_and_union_over_overlapping_contained_and_disjoint_boxes_match_the_whole_photo_algebra(
+    other_box,
+):
+    rng = np.random.default_rng(1)
+    shape = (80, 90)
+    a = R.RegionMask(rng.random((40, 40), np.float32) * (rng.random((40, 40)) > 0.3), (10, 12, 50, 52), shape)
+    x0, y0, x1, y1 = other_box
+    b = R.RegionMask(rng.random((y1 - y0, x1 - x0), np.float32), other_box, shape)
+    minus = a.minus(b)
+    assert minus.box == a.box
+    assert np.allclose(minus.full(), a.full() * (1.0 - b.full()), atol=1e-6)
+    assert np.allclose(a.union(b).full(), np.maximum(a.full(), b.full()), atol=1e-6)
+    assert np.array_equal(a.alpha, R.RegionMask(a.alpha.copy(), a.box, shape).alpha)  # a itself untouched
+
+
+def test_pixel_indices_visit_the_regions_pixels_in_the_order_boolean_indexing_of_its_box_does():
+    rng = np.random.default_rng(2)
+    photo = rng.integers(0, 255, (60, 70, 3), np.uint8)
+    region = R.RegionMask((rng.random((25, 33)) > 0.6).astype(np.float32), (30, 20, 63, 45), (60, 70))
+    indices = region.pixel_indices()
+    assert len(indices) == region.support
+    assert np.array_equal(photo.reshape(-1, 3)[indices], region.crop(photo)[region.alpha > 0])
+
+
 def test_lips_mask_stays_on_the_lips_and_off_the_mouth_opening(open_mouth):
     image, face = open_mouth
     lips = R.lips_mask(face.landmarks, image.shape[:2]).full()
