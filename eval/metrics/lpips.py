@@ -223,6 +223,11 @@ def lpips_distance(image0: np.ndarray, image1: np.ndarray, *, model: LPIPSVGG | 
             f"LPIPS compares images of the same size; got {getattr(image0, 'shape', None)} and "
             f"{getattr(image1, 'shape', None)}. Resize one to the other first."
         )
+    tensor0, tensor1 = image_to_tensor(image0), image_to_tensor(image1)  # checked here
+    if min(tensor0.shape[-2:]) >= MIN_SIDE and torch.equal(tensor0, tensor1):  # (smaller: the model says why)
+        # Exactly 0 by definition. Computed, the two passes through VGG can round differently (the
+        # CPU kernels' thread split varies with load), which made a 0 read as 1e-9 now and then.
+        return 0.0
     model = model or shared_model()
     with torch.inference_mode():
-        return float(model(image_to_tensor(image0), image_to_tensor(image1))[0])
+        return float(model(tensor0, tensor1)[0])
