@@ -180,11 +180,14 @@ PROTOTYPES: MappingProxyType[str, Prototype] = MappingProxyType(
             ),
             _p(
                 "surprised",
-                {1: 0.7, 2: 1.0, 5: 0.6, 26: 1.0, 27: 0.3},
-                f"{_EMFACS}: surprise 1+2+5B+26, the jaw dropped a little further toward the 27 variant, "
+                {1: 0.7, 2: 1.0, 5: 1.0, 26: 1.0, 27: 0.3},
+                f"{_EMFACS}: surprise 1+2+5+26, the jaw dropped a little further toward the 27 variant, "
                 "AU1 at D: at full strength the inner brows rise above the outer ones, an oblique brow the "
                 "classifier read as sad or afraid; on the 54 calibration people at intensity 1.75 read "
-                "43% -> 50%, median SFace 0.873 -> 0.872 (either change alone: 39%, 44%).",
+                "43% -> 50%, median SFace 0.873 -> 0.872 (either change alone: 39%, 44%). AU5 raised from "
+                "0.6 to 1.0 (the eyeWide limit caps it) with the deeper forehead lines of 2026-12-03: on 27 "
+                "calibration people at 1.75 read 41% -> 52%, median SFace 0.874 -> 0.861; narrowing the "
+                "mouth toward an O (AU22) read as fear, a smaller jaw drop as anger or sadness.",
             ),
             _p(
                 "fearful",

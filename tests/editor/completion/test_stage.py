@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from editor.completion import CompletionConfig, CompletionStage
-from editor.completion.detail import saturate_beyond_typical
+from editor.completion.detail import DetailConfig, saturate_beyond_typical
 from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array
 from editor.warp import face_polygon, warp_face
 from synthetic_faces import IDX, inside, skin_image, synthetic_landmarks, textured_image
@@ -84,7 +84,7 @@ def test_a_brow_raise_lines_the_forehead_and_a_translation_does_not(face_points)
     rows = raised.shading[band.any(axis=1)][:, band.any(axis=0)].mean(axis=1)
     assert np.ptp(rows) > 0.02  # ... that vary down the forehead: lines across it
     _, moved = complete(image, face_points, face_points + [3.0, -2.0])  # the whole face moves, rigidly
-    assert moved.shading[band].min() > -0.01
+    assert moved.shading[band].min() > -0.01 * DetailConfig().forehead_gain
 
 
 def test_a_brow_raise_folds_the_whole_forehead_into_several_lines_not_one_crease(face_points):
@@ -98,6 +98,24 @@ def test_a_brow_raise_folds_the_whole_forehead_into_several_lines_not_one_crease
     # No single crease carries the fold (before the fold was spread: one line at -0.14, nothing else).
     depths = sorted(rows[a:b].min() for a, b in furrows)
     assert depths[1] < 0.3 * depths[0]
+
+
+def test_forehead_lines_deepen_with_their_own_gain_and_the_lines_between_the_brows_do_not(face_points):
+    image = skin_image(face_points)
+    band = forehead_band(face_points, image.shape[:2])
+    # The inner brows pulled together (a brow lowerer) make the vertical lines between them only.
+    frown = face_points.copy()
+    frown[RIGHT_BROW[-1], 0] += 4.0
+    frown[LEFT_BROW[-1], 0] -= 4.0
+    shading = {}
+    for gain in (1.0, 2.0):
+        stage = CompletionStage(CompletionConfig(detail=DetailConfig(forehead_gain=gain)))
+        raised = complete(image, face_points, brow_raise(face_points, 3.0), stage=stage)[1].shading
+        frowned = complete(image, face_points, frown, stage=stage)[1].shading
+        shading[gain] = (-raised[band].mean(), frowned)
+    assert shading[2.0][0] > 1.6 * shading[1.0][0] > 0  # a slight raise: well below saturation
+    assert shading[1.0][1].min() < -0.01
+    assert shading[2.0][1].min() == pytest.approx(shading[1.0][1].min(), rel=0.05)  # the deepest line
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
