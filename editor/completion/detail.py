@@ -38,6 +38,8 @@ DETAIL_FILE = "smile_detail.npz"
 FOREHEAD = 151  # mid-forehead
 NOSE_BRIDGE = 6  # between the eyes, on the nose
 NOSE_MID = 197
+LOWER_LIP_BOTTOM = 17  # the lower lip's lowest midline point
+CHIN = 152
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class DetailConfig:
     glabella_spacing: float = 0.16  # between the brows: two lines, half a spacing either side of the midline
     nose_spacing: float = 0.06  # across the nose bridge
     furrow_width: float = 5.0  # exponent of the furrow profile: larger = thinner dark lines
+    chin_spacing: float = 0.035  # typical distance between the dimples of a raised chin
+    chin_gain: float = 0.6  # a dimple's depth relative to a furrow's at the same compression
 
 
 # --------------------------------------------------------------------------------------- regions
@@ -123,7 +127,7 @@ def eye_region(shape: np.ndarray) -> np.ndarray:
 
 
 def wrinkle_regions(shape: np.ndarray) -> np.ndarray:
-    """(S, S, 3) float32 0..1: where forehead, glabella and nose-bridge furrows can form."""
+    """(S, S, 4) float32 0..1: where forehead, glabella and nose-bridge furrows and chin dimples can form."""
     unit = _unit(shape)
     brows = np.vstack([shape[list(RIGHT_BROW)], shape[list(LEFT_BROW)]])
     brow_top = brows[:, 1].min()
@@ -135,8 +139,10 @@ def wrinkle_regions(shape: np.ndarray) -> np.ndarray:
     inner_brows = 0.5 * (shape[107] + shape[336])
     glabella = _disc(inner_brows + np.array([0.0, 0.02 * unit]), (0.14 * unit, 0.22 * unit))
     nose = _disc(0.5 * (shape[NOSE_BRIDGE] + shape[NOSE_MID]), (0.16 * unit, 0.16 * unit))
+    # The chin boss, between the lower lip and the chin's tip: a chin raise (AU17) bunches it into dimples.
+    chin = _disc(0.4 * shape[LOWER_LIP_BOTTOM] + 0.6 * shape[CHIN], (0.26 * unit, 0.15 * unit))
     support = detail_support(shape)
-    return np.stack([forehead, glabella, nose], axis=-1) * support[..., None]
+    return np.stack([forehead, glabella, nose, chin], axis=-1) * support[..., None]
 
 
 # --------------------------------------------------------------------------------------- assets
@@ -148,8 +154,8 @@ class DetailMaps:
 
     Attributes:
         shape: (478, 2) float32 the canonical (mean neutral) face shape, frame pixels.
-        maps: (S, S, 5) float32: smile cheeks, smile eyes (log luminance ratios at smile level 1),
-            then the forehead, glabella and nose-bridge furrow regions (0..1).
+        maps: (S, S, 6) float32: smile cheeks, smile eyes (log luminance ratios at smile level 1),
+            then the forehead, glabella, nose-bridge furrow and chin dimple regions (0..1).
     """
 
     shape: np.ndarray
@@ -165,6 +171,17 @@ def shipped_detail() -> DetailMaps:
     return DetailMaps(
         shape=shape.astype(np.float32), maps=np.concatenate([smile, wrinkle_regions(shape)], axis=-1)
     )
+
+
+def _pits(s_across: np.ndarray, s_down: np.ndarray, spacing: float) -> np.ndarray:
+    """(h, w) float32 0..1 irregular pits about ``spacing`` apart at skin coordinates (interocular units,
+    within 1.5 of the face centre), fixed on the skin so they deepen in place as it bunches."""
+    cells = max(int(round(3.0 * 2.5 / spacing)), 8)  # the noise's blobs are about 2.5 cells wide
+    noise = _noise(seed=11, size=cells)[..., 0]
+    lookup_x = ((s_across + 1.5) / 3.0 * (cells - 1)).astype(np.float32)
+    lookup_y = ((s_down + 1.5) / 3.0 * (cells - 1)).astype(np.float32)
+    dips = cv2.remap(noise, lookup_x, lookup_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return (np.clip(-dips * 2.0, 0.0, 1.0) ** 1.5).astype(np.float32)
 
 
 @cache
@@ -247,7 +264,7 @@ def furrows(
         wave = 0.5 * (1.0 + np.cos(2 * math.pi * (coordinate / spacing + phase + wobble)))
         return wave**config.furrow_width - 0.5**config.furrow_width  # dark furrows, a faint lift between
 
-    forehead, glabella, nose = (reg[..., k] for k in range(3))
+    forehead, glabella, nose, chin = (reg[..., k] for k in range(4))
     # The warp compresses the forehead in a band above the brows; real skin folds over the whole forehead:
     # spread the compression over the region (weighted by it), so several lines form, not one crease.
     sigma = config.forehead_spread * unit
@@ -259,5 +276,13 @@ def furrows(
     lines += nose * compress_down * profile(s_down, config.nose_spacing)  # and across the nose bridge
     # Vertical lines between the brows, symmetric about the midline (none on it).
     lines += glabella * compress_across * profile(s_across, config.glabella_spacing, phase=0.5)
+    # Chin dimples: the bunched skin of a raised chin pits where a fine fixed noise on the skin dips.
+    if (chin > 0.02).any():
+        # Like the forehead, the chin boss bunches as a whole: its compression is shared over the region.
+        bunched = np.maximum(compress_down, compress_across) * chin
+        spread_chin = cv2.GaussianBlur(bunched, (0, 0), 0.1 * unit) / (
+            cv2.GaussianBlur(chin, (0, 0), 0.1 * unit) + 1e-3
+        )
+        lines += config.chin_gain * chin * spread_chin * _pits(s_across, s_down, config.chin_spacing)
     out[r0:r1, c0:c1] = -saturate(config.wrinkle_gain * lines * depth, config.wrinkle_limit)
     return out

@@ -178,7 +178,7 @@ class CompletionStage:
         level = saturate_beyond_typical(smile, config.smile_limit)
         folds = saturate_beyond_typical(max(lip_raise, 0.0), config.smile_limit) * config.lip_raise_share
         log_shade = config.smile_gain * (level * (maps[..., 0] + maps[..., 1]) + folds * maps[..., 0])
-        log_shade += furrows(small_flow, maps[..., 2:5], (0, 0), face_axes(small_source), config)
+        log_shade += furrows(small_flow, maps[..., 2:], (0, 0), face_axes(small_source), config)
         shading = cv2.resize(log_shade.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         shading *= mask[y0:y1, x0:x1]
         gain = np.exp(shading)
@@ -198,7 +198,7 @@ class CompletionStage:
         return cached[1]
 
     def _source_maps(self, landmarks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """(h, w, 5) the canonical maps on this face (before the warp); the last few are kept.
+        """(h, w, 6) the canonical maps on this face (before the warp); the last few are kept.
 
         One photo is edited many times (every turn re-renders from the original, the identity gate
         retries lower strengths), so the few most recent faces' maps are cached.

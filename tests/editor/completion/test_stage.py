@@ -118,6 +118,30 @@ def test_forehead_lines_deepen_with_their_own_gain_and_the_lines_between_the_bro
     assert shading[2.0][1].min() == pytest.approx(shading[1.0][1].min(), rel=0.05)  # the deepest line
 
 
+def chin_box(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Between the lower lip's bottom (17) and the chin's tip (152), a mouth's width across."""
+    box = np.zeros(shape, bool)
+    half = 0.5 * (points[291, 0] - points[61, 0])
+    x0, x1 = int(points[17, 0] - half), int(points[17, 0] + half)
+    box[int(points[17, 1] + 3) : int(points[152, 1]), x0:x1] = True
+    return box
+
+
+def test_a_raised_chin_dimples_in_pits_and_a_brow_raise_or_a_translation_leaves_the_chin_alone(face_points):
+    image = skin_image(face_points)
+    chin = chin_box(face_points, image.shape[:2])
+    raised = face_points.copy()
+    lower_face = face_points[:, 1] > face_points[17, 1] + 4  # the chin and the jaw below the lower lip
+    raised[lower_face, 1] -= 0.6 * (face_points[lower_face, 1] - face_points[17, 1] - 4)  # bunched up
+    shading = complete(image, face_points, raised)[1].shading
+    pits = shading[chin] < -0.01
+    assert pits.any()
+    count, _ = cv2.connectedComponents((shading < -0.01).astype(np.uint8) * chin.astype(np.uint8))
+    assert count - 1 >= 3  # separate pits, not one crease
+    for target in (brow_raise(face_points, 8.0), face_points + [3.0, -2.0]):
+        assert complete(image, face_points, target)[1].shading[chin].min() > -0.005
+
+
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
     edges = np.flatnonzero(np.diff(np.r_[0, flags.astype(int), 0]))
