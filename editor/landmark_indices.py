@@ -45,6 +45,7 @@ RIGHT_UPPER_LID_MID = 159  # top of the subject's right eye opening
 LEFT_UPPER_LID_MID = 386  # top of the subject's left eye opening
 RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE = IRIS_CENTERS  # 468, 473
 FOREHEAD_TOP = 10  # first point of MediaPipe's face-oval loop
+CHIN = 152  # tip of the chin, the face oval's lowest point
 
 
 @dataclass(frozen=True, eq=False)

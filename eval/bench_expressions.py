@@ -66,7 +66,7 @@ from editor.geometry import prototypes
 from editor.geometry.calibrate_happy import align_to, inter_iris, smile_error
 from editor.geometry.motion import RIGID_POINTS
 from editor.images import load_image, save_image
-from editor.landmark_indices import face_mesh_indices
+from editor.landmark_indices import CHIN, face_mesh_indices
 from editor.requests import EditRequest
 from eval.metrics.emotion import EMOTION_CLASSES, EMOTION_LABELS, shared_classifier
 
@@ -80,7 +80,7 @@ LPIPS_ENLARGE, LPIPS_SIDE = 1.3, 256
 LOWER_FACE_WIDTH = 224
 #: Its top, above the nose tip, and its bottom, below the chin, in inter-iris distances.
 LOWER_FACE_ABOVE_NOSE, LOWER_FACE_BELOW_CHIN = 0.25, 0.15
-NOSE_TIP, CHIN = 1, 152
+NOSE_TIP = 1
 #: Face box enlargement of the montage tiles, and their side.
 MONTAGE_ENLARGE, MONTAGE_SIDE = 1.5, 256
 MONTAGE_PEOPLE = 6

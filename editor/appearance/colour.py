@@ -125,7 +125,8 @@ def recolour(
         (h, w, 3) float32 CIELAB, equal to ``lab`` where ``alpha`` is 0.
     """
     inside = alpha > 0  # (h, w): only these pixels are computed
-    if inside.all():  # already only the region's pixels (see `effect.region_pixels`): no indexing
+    every = bool(inside.all())  # already only the region's pixels (see `effect.region_pixels`): no indexing
+    if every:
         pixels, weight = lab.reshape(-1, 3), alpha.reshape(-1, 1)  # (N, 3), (N, 1)
     else:
         pixels, weight = lab[inside], alpha[inside][:, None]  # (N, 3), (N, 1)
@@ -138,7 +139,7 @@ def recolour(
     )
     new = mean + amount * (goal - mean) + gain * offset  # (N, 3)
     blended = pixels + weight * (new - pixels)  # (N, 3)
-    if inside.all():
+    if every:
         return blended.reshape(lab.shape).astype(np.float32, copy=False)
     out = lab.copy()
     out[inside] = blended

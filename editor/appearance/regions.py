@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from editor.landmark_indices import (
+    CHIN,
     LEFT_BROW_LOWER,
     LEFT_BROW_UPPER,
     OUTER_MOUTH_CORNERS,
@@ -52,9 +53,8 @@ __all__ = [
     "skin_mask",
 ]
 
-#: The face-oval points at the ears (subject's right, left), the chin, and the point under the nose.
+#: The face-oval points at the ears (subject's right, left) and the point under the nose.
 EAR_POINTS = (234, 454)
-CHIN = 152
 SUBNASALE = 2
 #: Cheek (blush) centres: on the cheekbone under the outer half of each eye.
 CHEEK_POINTS = (50, 280)  # subject's right, left

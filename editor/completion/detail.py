@@ -31,15 +31,20 @@ import numpy as np
 from editor.alignment import FaceAxes, eye_centres, face_axes
 from editor.completion import frame
 from editor.completion.assets import shipped_asset
-from editor.landmark_indices import LEFT_BROW, RIGHT_BROW, as_array, face_mesh_indices
+from editor.landmark_indices import (
+    CHIN,
+    LEFT_BROW,
+    OUTER_LOWER_LIP_MID,
+    RIGHT_BROW,
+    as_array,
+    face_mesh_indices,
+)
 
 DETAIL_FILE = "smile_detail.npz"
 
 FOREHEAD = 151  # mid-forehead
 NOSE_BRIDGE = 6  # between the eyes, on the nose
 NOSE_MID = 197
-LOWER_LIP_BOTTOM = 17  # the lower lip's lowest midline point
-CHIN = 152
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ def wrinkle_regions(shape: np.ndarray) -> np.ndarray:
     glabella = _disc(inner_brows + np.array([0.0, 0.02 * unit]), (0.14 * unit, 0.22 * unit))
     nose = _disc(0.5 * (shape[NOSE_BRIDGE] + shape[NOSE_MID]), (0.16 * unit, 0.16 * unit))
     # The chin boss, between the lower lip and the chin's tip: a chin raise (AU17) bunches it into dimples.
-    chin = _disc(0.4 * shape[LOWER_LIP_BOTTOM] + 0.6 * shape[CHIN], (0.26 * unit, 0.15 * unit))
+    chin = _disc(0.4 * shape[OUTER_LOWER_LIP_MID] + 0.6 * shape[CHIN], (0.26 * unit, 0.15 * unit))
     support = detail_support(shape)
     return np.stack([forehead, glabella, nose, chin], axis=-1) * support[..., None]
 

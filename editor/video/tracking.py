@@ -19,11 +19,9 @@ import numpy as np
 from editor.editor import face_region
 from editor.face import Face, FaceAnalyzer
 from editor.geometry.motion import RIGID_POINTS, Similarity, fit_similarity
+from editor.landmark_indices import CHIN, FOREHEAD_TOP
 
 logger = logging.getLogger(__name__)
-
-#: Landmarks on the midline, forehead top (10) and chin (152): which way up the face is on screen.
-FOREHEAD, CHIN = 10, 152
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ class FaceTracker:
         if self.previous is None or self.anchor is None:
             return None
         landmarks = self.previous.landmarks
-        up = landmarks[FOREHEAD, :2] - landmarks[CHIN, :2]
+        up = landmarks[FOREHEAD_TOP, :2] - landmarks[CHIN, :2]  # the midline: which way up the face is
         face = self.analyzer.measure(
             frame,
             self.anchor.box_on(landmarks),
