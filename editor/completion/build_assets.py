@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 #: An example must open at least this much (largest inner-lip gap over the mouth width) to show teeth.
 MIN_OPENING = 0.06
+#: An example whose teeth hold a stain beyond this (`MouthExample.teeth_stain`, b* units) is left out.
+MAX_TEETH_STAIN = 12.0
 #: Blur of each person's log-ratio map, frame pixels (the photos are not perfectly registered).
 RATIO_BLUR = 1.5
 #: Added to luminance (0..255) before the log ratio, so dark pixels do not dominate.
@@ -82,8 +84,12 @@ def build_mouth_bank(data: Path, pairs: dict[str, tuple[np.ndarray, np.ndarray]]
         example = extract_example(image, smiling, face_id)
         # The light is read off the same session's neutral photo: a smile narrows the eyes.
         light = sclera_lab(load_image(data / "neutral" / f"{face_id}.jpg"), neutral)
+        stain = example.teeth_stain()
+        if stain > MAX_TEETH_STAIN:
+            logger.info("mouth example %s left out: a stained tooth (%.1f b* above the rest)", face_id, stain)
+            continue
         examples.append(dataclasses.replace(example, sclera_lab=light))
-        logger.info("mouth example %s: opening %.3f", face_id, opening)
+        logger.info("mouth example %s: opening %.3f, teeth stain %.1f", face_id, opening, stain)
     return MouthBank(examples)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from importlib import resources
 
+import cv2
 import numpy as np
 
+from editor.completion.build_assets import MAX_TEETH_STAIN
 from editor.completion.mouth_bank import (
     CROP_SIZE,
     MOUTH_WIDTH,
@@ -31,6 +34,21 @@ def test_the_shipped_bank_holds_open_mouths_of_calibration_people_only():
     for example in bank.examples:
         assert example.crop.shape == (CROP_SIZE[1], CROP_SIZE[0], 3) and example.crop.dtype == np.uint8
         assert example.descriptor.max() > 0.05 * MOUTH_WIDTH  # the lips part
+        assert example.teeth_stain() <= MAX_TEETH_STAIN  # nobody gets a stranger's brown tooth
+
+
+def test_teeth_stain_finds_one_brown_tooth_among_white_ones():
+    example = shipped_bank().examples[0]
+    assert example.teeth_stain() < MAX_TEETH_STAIN
+    crop = example.crop.copy()
+    teeth = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(teeth, [np.round(example.loop).astype(np.int32)], 1)
+    ys, xs = np.nonzero(teeth)
+    brightness = crop[ys, xs].mean(axis=1)
+    tooth = (np.abs(xs - np.median(xs)) < 6) & (brightness > np.median(brightness))
+    crop[ys[tooth], xs[tooth]] = (230, 200, 140)  # one tooth, yellow-brown but as bright as teeth
+    stained = dataclasses.replace(example, crop=crop)
+    assert stained.teeth_stain() > MAX_TEETH_STAIN
 
 
 def test_mouth_frame_puts_the_inner_corners_on_a_horizontal_line_of_fixed_length():
