@@ -219,29 +219,38 @@ def saturate_beyond_typical(level: float, limit: float) -> float:
     return float(np.sign(level) * (1.0 + excess * math.tanh((size - 1.0) / excess)))
 
 
-def furrows(
-    flow: np.ndarray,
-    regions: np.ndarray,
-    origin: tuple[int, int],
-    axes: FaceAxes,
-    config: DetailConfig,
-) -> np.ndarray:
-    """(h, w) float32 log shading of compression furrows in a box of the OUTPUT photo.
-
-    Args:
-        flow: (h, w, 2) backward flow in the box (output pixel q shows source q + flow[q]).
-        regions: (h, w, 3) forehead, glabella and nose-bridge furrow regions, in output geometry.
-        origin: (x0, y0) of the box in the photo.
-        axes: the face's frame (centre, across, down, unit) in source pixels.
-    """
-    out = np.zeros(flow.shape[:2], np.float32)
-    live = regions.max(axis=-1) > 0.02
+def _live_box(regions: np.ndarray, level: float = 0.02) -> tuple[slice, slice] | None:
+    """(rows, cols) slices of the box around the pixels where any of ``regions`` (h, w, k) exceeds
+    ``level``; None where none does."""
+    live = regions.max(axis=-1) > level
     if not live.any():
-        return out
+        return None
     rows, cols = np.flatnonzero(live.any(axis=1)), np.flatnonzero(live.any(axis=0))
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    f = flow[r0:r1, c0:c1]
-    reg = regions[r0:r1, c0:c1]
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+@dataclass(frozen=True)
+class _SkinBox:
+    """What the furrows of one box need from the flow, each (h, w) float32 in that box.
+
+    compress_across / compress_down: how much the skin was compressed along the face's across / down
+    axis (0 = not compressed); s_across / s_down: the source skin coordinates (interocular units from
+    the face centre), so a pattern fixed on them moves with the skin; depth, wobble: fixed noise there.
+    """
+
+    compress_across: np.ndarray
+    compress_down: np.ndarray
+    s_across: np.ndarray
+    s_down: np.ndarray
+    depth: np.ndarray
+    wobble: np.ndarray
+
+
+def _skin_box(
+    flow: np.ndarray, rows: slice, cols: slice, origin: tuple[int, int], axes: FaceAxes
+) -> _SkinBox:
+    """The skin's compression and coordinates in the box (rows, cols) of ``flow`` (h, w, 2)."""
+    f = flow[rows, cols]
     across, down, centre, unit = axes.across, axes.down, axes.centre, axes.unit
     # Directional derivatives of the backward map: |a + (a . grad) flow| > 1 where skin was compressed.
     gy_x, gx_x = np.gradient(f[..., 0])
@@ -252,8 +261,7 @@ def furrows(
         dy = a[1] + a[0] * gx_y + a[1] * gy_y
         return np.maximum(np.sqrt(dx * dx + dy * dy) - 1.0, 0.0)
 
-    compress_across, compress_down = compression(across), compression(down)
-    ys, xs = np.mgrid[r0:r1, c0:c1].astype(np.float32)
+    ys, xs = np.mgrid[rows, cols].astype(np.float32)
     src_x = xs + origin[0] + f[..., 0] - centre[0]
     src_y = ys + origin[1] + f[..., 1] - centre[1]
     s_across = (src_x * across[0] + src_y * across[1]) / unit  # skin coordinates, interocular units
@@ -262,32 +270,68 @@ def furrows(
     lookup_x = ((s_across + 1.5) / 3.0 * (noise_size - 1)).astype(np.float32)
     lookup_y = ((s_down + 1.5) / 3.0 * (noise_size - 1)).astype(np.float32)
     noise = cv2.remap(_noise(), lookup_x, lookup_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    depth = 0.7 + 0.3 * noise[..., 0]
-    wobble = 0.25 * noise[..., 1]
+    return _SkinBox(
+        compress_across=compression(across),
+        compress_down=compression(down),
+        s_across=s_across,
+        s_down=s_down,
+        depth=0.7 + 0.3 * noise[..., 0],
+        wobble=0.25 * noise[..., 1],
+    )
 
-    def profile(coordinate: np.ndarray, spacing: float, phase: float = 0.0) -> np.ndarray:
-        wave = 0.5 * (1.0 + np.cos(2 * math.pi * (coordinate / spacing + phase + wobble)))
+
+def furrows(
+    flow: np.ndarray,
+    regions: np.ndarray,
+    origin: tuple[int, int],
+    axes: FaceAxes,
+    config: DetailConfig,
+) -> np.ndarray:
+    """(h, w) float32 log shading of compression furrows in a box of the OUTPUT photo.
+
+    The upper face's furrows and the chin's dimples are worked out each in the box around its own
+    regions, so a face pays for the chin only around the chin.
+
+    Args:
+        flow: (h, w, 2) backward flow in the box (output pixel q shows source q + flow[q]).
+        regions: (h, w, 4) forehead, glabella, nose-bridge furrow and chin dimple regions, in output
+            geometry.
+        origin: (x0, y0) of the box in the photo.
+        axes: the face's frame (centre, across, down, unit) in source pixels.
+    """
+    out = np.zeros(flow.shape[:2], np.float32)
+    unit = axes.unit
+
+    def profile(skin: _SkinBox, coordinate: np.ndarray, spacing: float, phase: float = 0.0) -> np.ndarray:
+        wave = 0.5 * (1.0 + np.cos(2 * math.pi * (coordinate / spacing + phase + skin.wobble)))
         return wave**config.furrow_width - 0.5**config.furrow_width  # dark furrows, a faint lift between
 
-    forehead, glabella, nose, chin = (reg[..., k] for k in range(4))
-    # The warp compresses the forehead in a band above the brows; real skin folds over the whole forehead:
-    # spread the compression over the region (weighted by it), so several lines form, not one crease.
-    sigma = config.forehead_spread * unit
-    spread = cv2.GaussianBlur(compress_down * forehead, (0, 0), sigma) / (
-        cv2.GaussianBlur(forehead, (0, 0), sigma) + 1e-3
-    )
-    arched = s_down + config.forehead_arch * s_across**2
-    lines = config.forehead_gain * forehead * spread * profile(arched, config.forehead_spacing)  # across it
-    lines += nose * compress_down * profile(s_down, config.nose_spacing)  # and across the nose bridge
-    # Vertical lines between the brows, symmetric about the midline (none on it).
-    lines += glabella * compress_across * profile(s_across, config.glabella_spacing, phase=0.5)
-    # Chin dimples: the bunched skin of a raised chin pits where a fine fixed noise on the skin dips.
-    if (chin > 0.02).any():
+    upper = _live_box(regions[..., :3])
+    if upper is not None:
+        skin = _skin_box(flow, *upper, origin, axes)
+        forehead, glabella, nose = (regions[upper][..., k] for k in range(3))
+        # The warp compresses the forehead in a band above the brows; real skin folds over the whole
+        # forehead: spread the compression over the region (weighted by it), so several lines form.
+        sigma = config.forehead_spread * unit
+        spread = cv2.GaussianBlur(skin.compress_down * forehead, (0, 0), sigma) / (
+            cv2.GaussianBlur(forehead, (0, 0), sigma) + 1e-3
+        )
+        arched = skin.s_down + config.forehead_arch * skin.s_across**2
+        lines = config.forehead_gain * forehead * spread * profile(skin, arched, config.forehead_spacing)
+        lines += nose * skin.compress_down * profile(skin, skin.s_down, config.nose_spacing)  # nose bridge
+        # Vertical lines between the brows, symmetric about the midline (none on it).
+        lines += glabella * skin.compress_across * profile(skin, skin.s_across, config.glabella_spacing, 0.5)
+        out[upper] += lines * skin.depth
+    lower = _live_box(regions[..., 3:])
+    if lower is not None:
+        # Chin dimples: the bunched skin of a raised chin pits where a fine fixed noise on the skin dips.
         # Like the forehead, the chin boss bunches as a whole: its compression is shared over the region.
-        bunched = np.maximum(compress_down, compress_across) * chin
+        skin = _skin_box(flow, *lower, origin, axes)
+        chin = regions[lower][..., 3]
+        bunched = np.maximum(skin.compress_down, skin.compress_across) * chin
         spread_chin = cv2.GaussianBlur(bunched, (0, 0), 0.1 * unit) / (
             cv2.GaussianBlur(chin, (0, 0), 0.1 * unit) + 1e-3
         )
-        lines += config.chin_gain * chin * spread_chin * _pits(s_across, s_down, config.chin_spacing)
-    out[r0:r1, c0:c1] = -saturate(config.wrinkle_gain * lines * depth, config.wrinkle_limit)
-    return out
+        pits = _pits(skin.s_across, skin.s_down, config.chin_spacing)
+        out[lower] += config.chin_gain * chin * spread_chin * pits * skin.depth
+    return -saturate(config.wrinkle_gain * out, config.wrinkle_limit).astype(np.float32)
