@@ -34,6 +34,9 @@ each LPIPS figure has an ORACLE beside it: the neutral photo with the aligned re
 (`oracle_photo`: the face oval, feathered). It is a bound, not a target: its face is the smile photo's own
 pixels, so it also wins what no edit can know (that sitting's skin shine, micro-pose, stray hairs over
 the face). "Gap closed" is the per-person share (unedited - edited) / (unedited - oracle) of that distance.
+A second bound is the renderer's own: each person's real smile re-created on their neutral photo by
+expression transfer (`own_smile_transfer`: the smile's measured blendshapes through the same warp and
+completion stage). What it does not win, no recipe rendered this way can.
 
 Timing: median wall time of one ``render`` call (photo already analysed; the first edit is left out as
 warm-up), overall and for the 1350x1350 London photos. Writes ``bench_expressions.json`` and two montage
@@ -68,6 +71,7 @@ from editor.geometry.motion import RIGID_POINTS
 from editor.images import load_image, save_image
 from editor.landmark_indices import CHIN, face_mesh_indices
 from editor.requests import EditRequest
+from editor.transfer import reference_request
 from eval.metrics.emotion import EMOTION_CLASSES, EMOTION_LABELS, shared_classifier
 
 logger = logging.getLogger(__name__)
@@ -370,6 +374,16 @@ def markdown(report: dict) -> str:
                 f"{_fmt(s['blendshape_cosine_median'], '.2f')} | "
                 f"{_fmt(s['blendshape_size_ratio_median'], '.2f')} |"
             )
+    transfer = report.get("own_smile_transfer")
+    if transfer:
+        lines += [
+            "",
+            f"each person's own real smile re-created by this renderer (expression transfer, "
+            f"{transfer['people']} people): LPIPS {_fmt(transfer['lpips_transfer_median'], '.3f')} "
+            f"(closer than unedited {_fmt(transfer['lpips_closer'], '.0%')}), lower face "
+            f"{_fmt(transfer['lpips_lower_transfer_median'], '.3f')} "
+            f"(closer {_fmt(transfer['lpips_lower_closer'], '.0%')})",
+        ]
     return "\n".join(lines)
 
 
@@ -520,6 +534,50 @@ def compare_with_smile(person: Person, row: EditRow, edited: np.ndarray, lpips_m
     return out
 
 
+def own_smile_transfer(editor: Editor, person: Person, lpips_model) -> dict[str, float]:
+    """The person's OWN real smile re-created on their neutral photo by this renderer (expression
+    transfer, `editor.transfer`: the smile's measured blendshapes through the same warp and completion
+    stage), and its LPIPS to that smile, whole face and lower face, beside the unedited photo's.
+
+    A second bound beside the oracle: the renderer given the very expression it should reach, so what
+    it cannot win is the rendering's (skin sliding, folds, teeth as that person shows them), not the
+    recipe's.
+    """
+    assert person.smile is not None and person.smile_face is not None
+    from eval.metrics.lpips import lpips_distance
+
+    request = reference_request(person.smile, analyzer=editor.analyzer)
+    transferred = editor.render(person.image, [request], steps=0).image
+    neutral = person.face.landmarks.astype(np.float64)
+    aligned = align_photo(person.smile, person.smile_face.landmarks, neutral, person.image.shape)
+    box = crop_box(person.face.box, person.image.shape, LPIPS_ENLARGE)
+    lower = lower_face_box(neutral, person.image.shape)
+    smile_crop, lower_smile = (
+        crop_resize(aligned, box, LPIPS_SIDE),
+        crop_width(aligned, lower, LOWER_FACE_WIDTH),
+    )
+    out = {}
+    for name, photo in (("transfer", transferred), ("unedited", person.image)):
+        out[f"lpips_{name}"] = lpips_distance(
+            crop_resize(photo, box, LPIPS_SIDE), smile_crop, model=lpips_model
+        )
+        out[f"lpips_lower_{name}"] = lpips_distance(
+            crop_width(photo, lower, LOWER_FACE_WIDTH), lower_smile, model=lpips_model
+        )
+    return out
+
+
+def summarise_transfer(rows: Sequence[Mapping[str, float]]) -> dict:
+    """Medians of `own_smile_transfer` rows, and the share of people it brings closer than no edit."""
+    return {
+        "people": len(rows),
+        "lpips_transfer_median": median(r["lpips_transfer"] for r in rows),
+        "lpips_closer": share(r["lpips_transfer"] < r["lpips_unedited"] for r in rows),
+        "lpips_lower_transfer_median": median(r["lpips_lower_transfer"] for r in rows),
+        "lpips_lower_closer": share(r["lpips_lower_transfer"] < r["lpips_lower_unedited"] for r in rows),
+    }
+
+
 def _load_lpips():
     """The shared LPIPS-VGG model, or None (logged) when its weight packages are not installed."""
     try:
@@ -568,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     montage_strength = 1.0 if 1.0 in args.strengths else max(args.strengths)
     edits: dict[tuple[str, float], list[EditRow]] = {}
     smile_rows: dict[float, list[dict]] = {}
+    transfer_rows: list[dict[str, float]] = []
     times: list[tuple[str, float, float]] = []
     baselines: list[Baseline] = []
     skipped: list[str] = []
@@ -605,10 +664,14 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{dataset} {path.stem}"
         if in_montage:
             emotion_tiles.append((label, tiles))
+        if person.smile is not None and lpips_model is not None and "happy" in args.emotions:
+            transfer_rows.append(own_smile_transfer(editor, person, lpips_model))
         if in_happy_montage and person.smile is not None and "happy" in args.emotions:
             happy_tiles.append((label, [*happy, crop_resize(person.smile, box, MONTAGE_SIDE)]))
 
     report = build_report(editor, baselines, skipped, edits, smile_rows, times)
+    if transfer_rows:
+        report["own_smile_transfer"] = summarise_transfer(transfer_rows)
     report["backend_timing"] = time_backend(editor, paths, args.emotions)
     report["command"] = " ".join([parser.prog, *(sys.argv[1:] if argv is None else argv)])
     args.out.mkdir(parents=True, exist_ok=True)

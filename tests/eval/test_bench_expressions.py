@@ -198,6 +198,16 @@ def test_summarise_smile_comparison():
     assert s["blendshape_size_ratio_median"] == pytest.approx(0.6)
 
 
+def test_summarise_transfer_reports_medians_and_who_it_brings_closer():
+    keys = ("lpips_transfer", "lpips_unedited", "lpips_lower_transfer", "lpips_lower_unedited")
+    rows = [dict(zip(keys, v, strict=True)) for v in ((0.18, 0.20, 0.24, 0.28), (0.22, 0.21, 0.30, 0.29))]
+    s = bench.summarise_transfer(rows)
+    assert s["people"] == 2
+    assert s["lpips_transfer_median"] == pytest.approx(0.20)
+    assert s["lpips_closer"] == 0.5 and s["lpips_lower_closer"] == 0.5
+    assert s["lpips_lower_transfer_median"] == pytest.approx(0.27)
+
+
 def test_markdown_renders_missing_figures_as_na():
     before = _probs(neutral=0.6)
     summary = bench.summarise([_row(before, before, lost_face=True, unchanged=True, scale=0.0)], "happy")
@@ -215,7 +225,19 @@ def test_markdown_renders_missing_figures_as_na():
         },
         "happy_vs_real_smile": {"1": bench.summarise_smile_comparison([{"error_unedited": 0.05}])},
     }
+    assert "own real smile" not in bench.markdown(report)  # no transfer figures, no line
+    report["own_smile_transfer"] = bench.summarise_transfer(
+        [
+            {
+                "lpips_transfer": 0.1,
+                "lpips_unedited": 0.2,
+                "lpips_lower_transfer": 0.3,
+                "lpips_lower_unedited": 0.2,
+            }
+        ]
+    )
     text = bench.markdown(report)
+    assert "own real smile re-created by this renderer (expression transfer, 1 people): LPIPS 0.100" in text
     assert "| happy@1 | 1 | 0% |" in text
     assert "n/a" in text
     assert "| all | 1 |" in text and "100%" in text
