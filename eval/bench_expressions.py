@@ -59,6 +59,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from editor import vocabulary as vocab
 from editor.alignment import umeyama
 from editor.appearance.regions import face_oval_mask
 from editor.backends.geometry import GeometryBackend
@@ -71,7 +72,7 @@ from editor.geometry.motion import RIGID_POINTS
 from editor.images import load_image, save_image
 from editor.landmark_indices import CHIN, face_mesh_indices
 from editor.requests import EditRequest
-from editor.transfer import reference_request
+from editor.transfer.reference import reference_expression
 from eval.metrics.emotion import EMOTION_CLASSES, EMOTION_LABELS, shared_classifier
 
 logger = logging.getLogger(__name__)
@@ -495,6 +496,42 @@ def align_photo(
                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SmileFrame:
+    """Where a person's photos are compared with their real smile: the smile moved onto the neutral photo
+    (`align_photo`), the face crop box and the lower-face box, in the neutral photo's pixels."""
+
+    aligned: np.ndarray
+    box: tuple[int, int, int, int]
+    lower: tuple[int, int, int, int]
+
+    @classmethod
+    def of(cls, person: Person) -> SmileFrame:
+        assert person.smile is not None and person.smile_face is not None
+        neutral = person.face.landmarks.astype(np.float64)
+        return cls(
+            aligned=align_photo(person.smile, person.smile_face.landmarks, neutral, person.image.shape),
+            box=crop_box(person.face.box, person.image.shape, LPIPS_ENLARGE),
+            lower=lower_face_box(neutral, person.image.shape),
+        )
+
+    def lpips(self, photo: np.ndarray, lpips_model) -> tuple[float, float]:
+        """LPIPS of ``photo`` to the aligned smile: (face crop, lower face)."""
+        from eval.metrics.lpips import lpips_distance
+
+        whole = lpips_distance(
+            crop_resize(photo, self.box, LPIPS_SIDE),
+            crop_resize(self.aligned, self.box, LPIPS_SIDE),
+            model=lpips_model,
+        )
+        lower = lpips_distance(
+            crop_width(photo, self.lower, LOWER_FACE_WIDTH),
+            crop_width(self.aligned, self.lower, LOWER_FACE_WIDTH),
+            model=lpips_model,
+        )
+        return whole, lower
+
+
 def compare_with_smile(person: Person, row: EditRow, edited: np.ndarray, lpips_model) -> dict:
     """Happy edit of ``person`` vs their real smile: LPIPS, landmark error, blendshape change."""
     assert person.smile is not None and person.smile_face is not None
@@ -504,27 +541,19 @@ def compare_with_smile(person: Person, row: EditRow, edited: np.ndarray, lpips_m
     if lpips_model is not None:
         from eval.metrics.lpips import lpips_distance
 
-        box = crop_box(person.face.box, person.image.shape, LPIPS_ENLARGE)
-        edited_crop, unedited_crop = (crop_resize(i, box, LPIPS_SIDE) for i in (edited, person.image))
         # The two photos were taken apart: the head sits a little differently. Compare with the real smile
         # moved onto the neutral photo (a similarity on the rigid landmarks), so LPIPS sees the
-        # expression, not the framing; the unaligned figures are kept too.
-        aligned = align_photo(person.smile, person.smile_face.landmarks, neutral, person.image.shape)
-        for suffix, smile in (("", aligned), ("_unaligned", person.smile)):
-            smile_crop = crop_resize(smile, box, LPIPS_SIDE)
-            out[f"lpips_edited{suffix}"] = lpips_distance(edited_crop, smile_crop, model=lpips_model)
-            out[f"lpips_unedited{suffix}"] = lpips_distance(unedited_crop, smile_crop, model=lpips_model)
-        oracle = oracle_photo(person.image, neutral, aligned)
-        out["lpips_oracle"] = lpips_distance(
-            crop_resize(oracle, box, LPIPS_SIDE), crop_resize(aligned, box, LPIPS_SIDE), model=lpips_model
-        )
-        # The same on the lower face alone: the face crop above is mostly hair, brow and background that
-        # differ between the two sittings and that no expression edit should touch.
-        lower = lower_face_box(neutral, person.image.shape)
-        lower_smile = crop_width(aligned, lower, LOWER_FACE_WIDTH)
+        # expression, not the framing; the unaligned figures are kept too. The lower face alone as well:
+        # the face crop is mostly hair, brow and background that differ between the two sittings and that
+        # no expression edit should touch.
+        frame = SmileFrame.of(person)
+        oracle = oracle_photo(person.image, neutral, frame.aligned)
         for name, photo in (("edited", edited), ("unedited", person.image), ("oracle", oracle)):
-            out[f"lpips_lower_{name}"] = lpips_distance(
-                crop_width(photo, lower, LOWER_FACE_WIDTH), lower_smile, model=lpips_model
+            out[f"lpips_{name}"], out[f"lpips_lower_{name}"] = frame.lpips(photo, lpips_model)
+        smile_crop = crop_resize(person.smile, frame.box, LPIPS_SIDE)
+        for name, photo in (("edited", edited), ("unedited", person.image)):
+            out[f"lpips_{name}_unaligned"] = lpips_distance(
+                crop_resize(photo, frame.box, LPIPS_SIDE), smile_crop, model=lpips_model
             )
     if row.after_landmarks is not None and row.after_blendshapes is not None:
         out["error_edited"] = smile_error(row.after_landmarks, real, neutral)
@@ -544,26 +573,14 @@ def own_smile_transfer(editor: Editor, person: Person, lpips_model) -> dict[str,
     recipe's.
     """
     assert person.smile is not None and person.smile_face is not None
-    from eval.metrics.lpips import lpips_distance
-
-    request = reference_request(person.smile, analyzer=editor.analyzer)
-    transferred = editor.render(person.image, [request], steps=0).image
-    neutral = person.face.landmarks.astype(np.float64)
-    aligned = align_photo(person.smile, person.smile_face.landmarks, neutral, person.image.shape)
-    box = crop_box(person.face.box, person.image.shape, LPIPS_ENLARGE)
-    lower = lower_face_box(neutral, person.image.shape)
-    smile_crop, lower_smile = (
-        crop_resize(aligned, box, LPIPS_SIDE),
-        crop_width(aligned, lower, LOWER_FACE_WIDTH),
+    request = EditRequest(
+        attribute=vocab.REFERENCE, strength=1.0, expression=reference_expression(person.smile_face)
     )
+    transferred = editor.render(person.image, [request], steps=0).image
+    frame = SmileFrame.of(person)
     out = {}
     for name, photo in (("transfer", transferred), ("unedited", person.image)):
-        out[f"lpips_{name}"] = lpips_distance(
-            crop_resize(photo, box, LPIPS_SIDE), smile_crop, model=lpips_model
-        )
-        out[f"lpips_lower_{name}"] = lpips_distance(
-            crop_width(photo, lower, LOWER_FACE_WIDTH), lower_smile, model=lpips_model
-        )
+        out[f"lpips_{name}"], out[f"lpips_lower_{name}"] = frame.lpips(photo, lpips_model)
     return out
 
 

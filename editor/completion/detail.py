@@ -182,11 +182,17 @@ def _pits(s_across: np.ndarray, s_down: np.ndarray, spacing: float) -> np.ndarra
     """(h, w) float32 0..1 irregular pits about ``spacing`` apart at skin coordinates (interocular units,
     within 1.5 of the face centre), fixed on the skin so they deepen in place as it bunches."""
     cells = max(int(round(3.0 * 2.5 / spacing)), 8)  # the noise's blobs are about 2.5 cells wide
-    noise = _noise(seed=11, size=cells)[..., 0]
+    dips = _on_skin(_noise(seed=11, size=cells)[..., 0], s_across, s_down)
+    return (np.clip(-dips * 2.0, 0.0, 1.0) ** 1.5).astype(np.float32)
+
+
+def _on_skin(noise: np.ndarray, s_across: np.ndarray, s_down: np.ndarray) -> np.ndarray:
+    """A (n, n[, c]) noise field spread over skin coordinates -1.5..1.5 (interocular units), sampled at
+    (``s_across``, ``s_down``): (h, w[, c]) float32."""
+    cells = noise.shape[0]
     lookup_x = ((s_across + 1.5) / 3.0 * (cells - 1)).astype(np.float32)
     lookup_y = ((s_down + 1.5) / 3.0 * (cells - 1)).astype(np.float32)
-    dips = cv2.remap(noise, lookup_x, lookup_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return (np.clip(-dips * 2.0, 0.0, 1.0) ** 1.5).astype(np.float32)
+    return cv2.remap(noise, lookup_x, lookup_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 @cache
@@ -266,10 +272,7 @@ def _skin_box(
     src_y = ys + origin[1] + f[..., 1] - centre[1]
     s_across = (src_x * across[0] + src_y * across[1]) / unit  # skin coordinates, interocular units
     s_down = (src_x * down[0] + src_y * down[1]) / unit
-    noise_size = _noise().shape[0]
-    lookup_x = ((s_across + 1.5) / 3.0 * (noise_size - 1)).astype(np.float32)
-    lookup_y = ((s_down + 1.5) / 3.0 * (noise_size - 1)).astype(np.float32)
-    noise = cv2.remap(_noise(), lookup_x, lookup_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    noise = _on_skin(_noise(), s_across, s_down)
     return _SkinBox(
         compress_across=compression(across),
         compress_down=compression(down),

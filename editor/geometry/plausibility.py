@@ -149,9 +149,11 @@ def _place_between_lip_contours(
     chains = _lip_chains()
     on_contours = np.unique(np.concatenate(chains))
     outline = np.concatenate([src[chains[0], :2], src[chains[3][::-1], :2]]).astype(np.float32)
+    low, high = outline.min(axis=0), outline.max(axis=0)
+    near = np.flatnonzero(((src[:, :2] > low) & (src[:, :2] < high)).all(axis=1))  # the lips' box first
     inside = [
         i
-        for i in range(len(src))
+        for i in near
         if i not in on_contours and cv2.pointPolygonTest(outline, tuple(map(float, src[i, :2])), False) > 0
     ]
     if not inside:
