@@ -198,13 +198,15 @@ def untangle(
     relax: float = 0.75,
     max_iterations: int = 40,
 ) -> np.ndarray:
-    """Pull landmarks back toward the source until no face-mesh triangle folds over.
+    """Relax the landmark motion until no face-mesh triangle folds over.
 
     A triangle of MediaPipe's tessellation folds when its signed area changes sign (or it collapses
     below `min_area_ratio` of its source area; triangles already nearly degenerate in the photo, small
     or slivers, are not judged): somewhere two points crossed (anny's eyelid skin
-    passing the lid line in a blink, mouthClose used alone). Each round multiplies the motion of the
-    points of every such triangle by `relax`; points in no folded triangle keep their full motion.
+    passing the lid line in a blink, mouthClose used alone). Each round keeps every such triangle's
+    common motion and multiplies what each of its points moves apart from it by `relax`
+    (`_relax_folded`); points in no folded triangle keep their full motion. Folds left after
+    `max_iterations` rounds get up to as many rounds that shrink the whole motion of their points.
 
     Args:
         source, target: (478, 2) landmarks in pixels.
@@ -244,14 +246,48 @@ def untangle(
         & (height >= min_height_iris * inter_iris)
     )
     out = target.copy()
-    for _ in range(max_iterations):
+    for round_ in range(2 * max_iterations):
         bad = judged & (signed_areas(out) * np.sign(reference) < min_area_ratio * np.abs(reference))
         if not bad.any():
             break
-        moving = np.unique(triangles[bad])
-        out[moving] = source[moving] + relax * (out[moving] - source[moving])
+        out = _relax_folded(source, out, triangles[bad], relax, keep_common=round_ < max_iterations)
     else:
-        logger.warning("Landmark folds remain after %d untangling rounds.", max_iterations)
+        logger.warning("Landmark folds remain after %d untangling rounds.", 2 * max_iterations)
+    return out
+
+
+def _relax_folded(
+    source: np.ndarray, target: np.ndarray, folded: np.ndarray, relax: float, *, keep_common: bool = True
+) -> np.ndarray:
+    """One untangling round: each folded triangle's points keep their common motion, the rest shrinks.
+
+    A folded triangle's motion is split into the mean of its three points' motions (a translation,
+    which cannot fold anything) and each point's deviation from that mean (the deformation that
+    folded it); the deviation is multiplied by `relax`. A point in several folded triangles takes the
+    mean of their means. Pulling the points back toward the source instead (the motion itself times
+    `relax`) left the neighbours that were not pulled back ahead of them: contempt's corner pull moved
+    the lip corner and the dense rings of lip points around it by different amounts, and the warp tore
+    the corner into a jagged staircase; closed eyes kept a slit of iris. Where whole regions cross (their
+    common motion itself folds, e.g. half of the face pushed through the other half) a few dozen such
+    rounds do not untangle them: then `keep_common=False` pulls the points back toward the source.
+
+    Args:
+        source, target: (478, 2) landmarks in pixels.
+        folded: (n, 3) point indices of the folded triangles.
+    Returns:
+        A corrected copy of `target`.
+    """
+    motion = target - source  # (478, 2)
+    shared = np.zeros_like(motion)
+    count = np.zeros(len(source))
+    np.add.at(shared, folded.ravel(), np.repeat(motion[folded].mean(axis=1), 3, axis=0))
+    np.add.at(count, folded.ravel(), 1.0)
+    moving = count > 0
+    common = shared[moving] / count[moving, None]  # (m, 2) the mean motion of a point's folded triangles
+    if not keep_common:
+        common = np.zeros_like(common)
+    out = target.copy()
+    out[moving] = source[moving] + common + relax * (motion[moving] - common)
     return out
 
 

@@ -246,6 +246,28 @@ def test_untangle_removes_crossed_mesh_triangles_and_keeps_the_rest():
     np.testing.assert_array_equal(untangled[far], target[far])
 
 
+def test_untangle_keeps_a_corner_pull_whole_instead_of_tearing_it():
+    """Contempt pulls a lip corner out into the cheek, the skin just outside it most (point 57): one
+    cheek triangle folds. Relaxing only that fold's deformation keeps the pull; pulling its points back
+    to the photo left the lip corner's rings ahead of them, turned over (a jagged, torn corner)."""
+    pts = synthetic_landmarks()
+    bump = np.exp(-np.sum((pts - pts[57]) ** 2, axis=1) / (2 * 14.0**2))  # (478,) a smooth pull
+    target = pts + bump[:, None] * np.array([-20.0, -16.0])
+    tri = IDX.triangles
+
+    def oriented_areas(points):
+        a, b, c = (points[tri[:, k]] for k in range(3))
+        return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+    reference = np.sign(oriented_areas(pts))
+    assert _flipped_triangles(pts, target) > 0
+    untangled = untangle(pts, target)
+    assert (oriented_areas(untangled) * reference).min() > -1.0  # no triangle at all turned over
+    corner = 61
+    kept = np.linalg.norm(untangled[corner] - pts[corner]) / np.linalg.norm(target[corner] - pts[corner])
+    assert kept > 0.8
+
+
 def test_untangle_leaves_a_sliver_flipped_by_landmark_noise():
     """A sliver's orientation is noise: a real photo's lip-corner sliver flipping by a pixel made untangle
     pull back half of a dropped jaw in some frames of a video only (the mouth flickered open and shut)."""
