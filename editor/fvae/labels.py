@@ -208,9 +208,10 @@ def fit_labels(model, pairs) -> Labels:
         )
         smiling = [i for i, s in zip(real, signs, strict=True) if s > 0]
         means["happy@real"] = z_target[smiling].mean(0).astype(np.float32)
-        if "happy" in flows:
-            flows["happy@synthetic"] = flows["happy"]
-        flows["happy"] = _real_average_flow(model, pairs, smiling)
+        if model.config.decoder_output == "flow":  # the pixel-VAE baseline decodes no flow to average
+            if "happy" in flows:
+                flows["happy@synthetic"] = flows["happy"]
+            flows["happy"] = _real_average_flow(model, pairs, smiling)
     logger.info("Label directions: %s", ", ".join(f"{k} ({v})" for k, v in sorted(counts.items())))
     return Labels(shape, directions, means, counts, sources, flows)
 

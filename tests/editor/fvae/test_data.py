@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import cv2
@@ -86,6 +87,17 @@ def test_load_pairs_reads_one_split(pair_folder):
     assert len(load_pairs([pair_folder], "val")) == 2
     with pytest.raises(ValueError, match="No test pairs"):
         load_pairs([pair_folder], "test")
+
+
+def test_fit_labels_of_the_pixel_vae_baseline_keep_the_pairs_flows(pair_folder):
+    """The rgb baseline decodes images, no flow: its labels still get directions, and the average flows
+    of the synthetic pairs' own flows (a 45-minute training run crashed here at its last step)."""
+    torch.manual_seed(0)
+    rgb = FlowVAE(dataclasses.replace(TINY, decoder_output="rgb")).eval()
+    labels = fit_labels(rgb, load_pairs([pair_folder], "train"))
+    assert "real" in labels.sources["happy"] and labels.directions["happy"].shape == (4, 4, 4)
+    assert labels.average_flows["happy"].shape == (32, 32, 2)
+    assert "happy@synthetic" not in labels.average_flows
 
 
 def test_fit_labels_and_round_trip(pair_folder, tmp_path):
