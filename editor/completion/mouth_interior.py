@@ -59,6 +59,10 @@ class MouthConfig:
     min_cavity: float = 0.05  # the dark cavity fades in as the strip between the teeth grows to this height
     tongue_light: float = 0.8  # the tongue's lightness: the example's lips' L times this
     cavity_light: float = 0.18  # the cavity's lightness under the upper teeth: the lips' L times this
+    # ... and its chroma: the lips' a*, b* times this. Shadowed tissue loses colour with its light; at the
+    # lips' full chroma a dropped jaw's cavity and mouth corners were a saturated, painted-looking maroon
+    # (dark red blobs at the corners; seen on calibration people's surprise, 2026-12-04).
+    cavity_chroma: float = 0.55
 
 
 def _smoothstep(edge0: float | np.ndarray, edge1: float | np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -271,7 +275,9 @@ def _fit_example(
     down = np.clip((below_top - upper) / open_height, 0, 1)
     tissue = np.asarray(example.lip_lab, np.float32)  # the mouth's soft tissue shares the lips' hue
     tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))
-    dark = _lab_rgb(tissue * np.array([config.cavity_light, 1.0, 1.0], np.float32))
+    dark = _lab_rgb(
+        tissue * np.array([config.cavity_light, config.cavity_chroma, config.cavity_chroma], np.float32)
+    )
     # The tongue fills the bottom of the cavity, in the middle (it curves away toward the corners).
     middle = across**0.5
     inside = dark + (tongue - dark) * (_smoothstep(0.45, 1.0, down) * middle)[..., None]

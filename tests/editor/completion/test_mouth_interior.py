@@ -125,3 +125,14 @@ def test_a_dropped_jaw_opens_a_dark_cavity_between_the_teeth():
     assert lightness.max() > 0.9 * 210  # the upper teeth stay
     assert lightness.min() < 0.35 * 210  # and the cavity is dark
     assert fitted.cavity_depth[opening].max() > 0.4
+
+
+def test_a_dropped_jaw_cavity_is_less_saturated_than_the_lips():
+    """Shadowed tissue loses colour with its light: the darkest cavity is not the lips' full red."""
+    from editor.images import to_lab
+
+    fitted, _, _ = _fitted(20.0, 48.0)
+    lab = to_lab(np.clip(fitted.rgb, 0, 255).astype(np.float32))
+    darkest = lab.reshape(-1, 3)[np.argmin(lab[..., 0])]
+    assert darkest[0] < 20.0  # it is the cavity
+    assert np.hypot(darkest[1], darkest[2]) < 0.7 * np.hypot(20.0, 10.0)  # the example lips' chroma
