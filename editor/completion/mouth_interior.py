@@ -54,7 +54,12 @@ class MouthConfig:
     corner_shadow: float = 0.35  # darkening toward the mouth corners (the cheeks shade the cavity)
     throat_shadow: float = 0.35  # darkening of a cavity opened wider than the example, toward its middle
     upper_band: float = 0.09  # a dropped jaw still shows this much upper teeth (fraction of the width)
-    lower_band: float = 0.03  # ... and this much of the lower lip's inner edge and lower teeth
+    lower_band: float = 0.03  # ... and this much of the lower lip's inner edge and lower teeth, ...
+    # ... until the jaw has clearly dropped: then this much. 0: at 0.03 the band was a 4-5 px strip of
+    # shaded example rows that read as a grey line along the lower lip, not as teeth (seen on calibration
+    # people's surprise, 2026-12-04); the tongue and the lip's inner edge meet instead.
+    dropped_lower_band: float = 0.0
+    lower_rim: float = 0.025  # the lower lip's inner edge, shaded as tissue, this deep (no lower teeth)
     lower_shadow: float = 0.45  # darkening of those lower teeth (the upper jaw shades them)
     min_cavity: float = 0.05  # the dark cavity fades in as the strip between the teeth grows to this height
     tongue_light: float = 0.8  # the tongue's lightness: the example's lips' L times this
@@ -218,8 +223,10 @@ def _fit_example(
     The corners coincide in the frame. An opening no taller than the example's squeezes it. A taller one
     (a dropped jaw) keeps a band of the example under the upper lip (upper teeth) and over the lower lip
     at their own size, the bands narrowing toward `upper_band` / `lower_band` as the jaw drops further
-    (the lips cover more of the teeth; a surprised "O" shows little of them), and opens a dark cavity
-    between them: dark under the upper teeth, a dimly lit tongue toward the lower lip, in the lips' hue.
+    (the lips cover more of the teeth; a surprised "O" shows little of them; once the jaw has clearly
+    dropped, the lower band goes to `dropped_lower_band`), and opens a dark cavity between them: dark
+    under the upper teeth, a dimly lit tongue toward the lower lip, in the lips' hue, meeting the lower
+    lip's inner edge as tissue in shadow.
 
     Args:
         loop_frame: (20, 2) the target inner-lip loop in the mouth frame.
@@ -245,6 +252,11 @@ def _fit_example(
     )
     span = max(loop_frame[10, 0] - loop_frame[0, 0], 1e-6)
     across = np.sin(np.pi * np.clip((fx - loop_frame[0, 0]) / span, 0, 1))  # 0 at the corners, 1 mid-mouth
+    # Once the jaw has clearly dropped, the lower band shrinks to `dropped_lower_band` wherever the cavity
+    # opens, whatever the column's own drop (a column dropped less kept a strip of shaded example rows: a
+    # grey streak toward the corners).
+    lower_min = min(config.dropped_lower_band * MOUTH_WIDTH, float(np.min(half)))
+    lower = lower_min + (lower - lower_min) * (1.0 - opened * _smoothstep(0.3, 0.6, np.max(drop)))
     # In a dropped jaw the lower lip covers the lower teeth toward the corners: they show mid-mouth only.
     lower = lower * (1.0 - opened * (1.0 - across))
     lower = np.where(opened * (lower < 0.015 * MOUTH_WIDTH) > 0.5, 0.0, lower)  # no sliver of a band
@@ -267,11 +279,17 @@ def _fit_example(
 
     into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
     # The upper teeth end in a crisp edge; the shaded lower ones fade into the dark.
-    cavity = (
-        _smoothstep(0.0, 0.012 * MOUTH_WIDTH, below_top - upper)
-        * _smoothstep(-0.01 * MOUTH_WIDTH, 0.02 * MOUTH_WIDTH, above_bottom - lower)
-        * opened
-    )[..., None]
+    # Where no lower teeth show, the cavity meets the lower lip itself, out to the soft edge of the painted
+    # area: the example's rows there (its teeth, shaded) would draw a grey line along the person's lip.
+    into_lower = np.where(
+        lower > 0.0, _smoothstep(-0.01 * MOUTH_WIDTH, 0.02 * MOUTH_WIDTH, above_bottom - lower), 1.0
+    )
+    cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, below_top - upper) * into_lower * opened
+    # Toward the corners the upper band fills the whole (short) opening down to the lower lip; its last
+    # rows are the example's lower lip and teeth, shaded grey. The lower lip's wet inner edge is tissue
+    # in shadow instead, wherever the jaw dropped and no lower teeth show.
+    rim = (1.0 - _smoothstep(0.0, config.lower_rim * MOUTH_WIDTH, above_bottom)) * (lower <= 0.0)
+    cavity = np.maximum(cavity, rim * _smoothstep(0.1, 0.4, drop))[..., None]
     down = np.clip((below_top - upper) / open_height, 0, 1)
     tissue = np.asarray(example.lip_lab, np.float32)  # the mouth's soft tissue shares the lips' hue
     tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))

@@ -136,3 +136,16 @@ def test_a_dropped_jaw_cavity_is_less_saturated_than_the_lips():
     darkest = lab.reshape(-1, 3)[np.argmin(lab[..., 0])]
     assert darkest[0] < 20.0  # it is the cavity
     assert np.hypot(darkest[1], darkest[2]) < 0.7 * np.hypot(20.0, 10.0)  # the example lips' chroma
+
+
+def test_a_dropped_jaw_meets_the_lower_lip_with_tissue_not_a_grey_strip_of_teeth():
+    """Along the lower lip's inner edge, corner to corner, a dropped jaw shows the mouth's (reddish)
+    tissue: no strip of the example's shaded teeth, which read as a grey line along the lip."""
+    fitted, _, _ = _fitted(20.0, 48.0)
+    edge = []
+    for x in range(88 - 54, 88 + 55, 6):  # the outer columns open less than the middle ones
+        t = np.arccos((88.0 - x) / 64.0)
+        y = int(round(60.0 + 24.0 * np.sin(t) - 1.5))  # just above the lower chain, inside the opening
+        edge.append(fitted.rgb[y, x])
+    edge = np.array(edge)
+    assert np.all(edge[:, 0] - edge[:, 1] > 5.0), edge  # warm tissue, not grey (r == g == b) teeth
