@@ -256,7 +256,9 @@ def _fit_example(
     # opens, whatever the column's own drop (a column dropped less kept a strip of shaded example rows: a
     # grey streak toward the corners).
     lower_min = min(config.dropped_lower_band * MOUTH_WIDTH, float(np.min(half)))
-    lower = lower_min + (lower - lower_min) * (1.0 - opened * _smoothstep(0.3, 0.6, np.max(drop)))
+    dropped = _smoothstep(0.3, 0.6, float(np.max(drop)))
+    lower_kept = lower
+    lower = lower_min + (lower - lower_min) * (1.0 - opened * dropped)
     # In a dropped jaw the lower lip covers the lower teeth toward the corners: they show mid-mouth only.
     lower = lower * (1.0 - opened * (1.0 - across))
     lower = np.where(opened * (lower < 0.015 * MOUTH_WIDTH) > 0.5, 0.0, lower)  # no sliver of a band
@@ -289,7 +291,13 @@ def _fit_example(
     # rows are the example's lower lip and teeth, shaded grey. The lower lip's wet inner edge is tissue
     # in shadow instead, wherever the jaw dropped and no lower teeth show.
     rim = (1.0 - _smoothstep(0.0, config.lower_rim * MOUTH_WIDTH, above_bottom)) * (lower <= 0.0)
-    cavity = np.maximum(cavity, rim * _smoothstep(0.1, 0.4, drop))[..., None]
+    cavity = np.maximum(cavity, rim * _smoothstep(0.1, 0.4, drop))
+    # What the band gave up is cavity too, opaque even toward the corners where the cavity itself is still
+    # faint: seen through it, the strip's one repeated example row drew pale vertical streaks ("fangs").
+    freed = (1.0 - _smoothstep(lower_kept, lower_kept + 0.01 * MOUTH_WIDTH, above_bottom)) * _smoothstep(
+        0.0, 0.012 * MOUTH_WIDTH, below_top - upper
+    )
+    cavity = np.maximum(cavity, dropped * freed)[..., None]
     down = np.clip((below_top - upper) / open_height, 0, 1)
     tissue = np.asarray(example.lip_lab, np.float32)  # the mouth's soft tissue shares the lips' hue
     tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))

@@ -149,3 +149,35 @@ def test_a_dropped_jaw_meets_the_lower_lip_with_tissue_not_a_grey_strip_of_teeth
         edge.append(fitted.rgb[y, x])
     edge = np.array(edge)
     assert np.all(edge[:, 0] - edge[:, 1] > 5.0), edge  # warm tissue, not grey (r == g == b) teeth
+
+
+def test_a_dropped_jaw_shows_no_pale_streaks_toward_the_corners():
+    """A jaw dropped mid-mouth but hardly toward the corners (the example's height there): below the
+    upper teeth near the corners the mouth is dark, not the example's teeth seen through a faint cavity,
+    which drew pale vertical streaks ("fangs") from the teeth to the lower lip."""
+    from editor.completion.mouth_bank import CROP_SIZE, MouthExample
+    from editor.completion.mouth_interior import MouthConfig, _fit_example
+
+    example = MouthExample(
+        crop=np.full((CROP_SIZE[1], CROP_SIZE[0], 3), 210, np.uint8),
+        loop=_lens_loop(20.0).astype(np.float32),
+        lip_lab=np.array([55.0, 20.0, 10.0], np.float32),
+        sclera_lab=np.full(3, np.nan, np.float32),
+        face_id="test",
+    )
+    t = np.linspace(0.0, np.pi, 11)
+    # 24 mid-mouth; toward the corners about the example's own 10 sin t
+    half_height = 10.0 * np.sin(t) + 14.0 * np.sin(t) ** 6
+    x = 88.0 - 64.0 * np.cos(t)
+    upper = np.stack([x, 60.0 - half_height], axis=1)
+    lower = np.stack([x[1:-1], 60.0 + half_height[1:-1]], axis=1)[::-1]
+    loop = np.vstack([upper, lower])
+    ys, xs = np.mgrid[0 : CROP_SIZE[1], 0 : CROP_SIZE[0]].astype(np.float64)
+    fitted = _fit_example(example, loop, np.stack([xs, ys], axis=-1), MouthConfig())
+    lightness = fitted.rgb.mean(axis=-1)
+    for column in (34, 38, 134, 138):  # a fifth to a quarter of the width in from a corner
+        top = np.interp(column, x, 60.0 - half_height)
+        bottom = np.interp(column, x, 60.0 + half_height)
+        below_teeth = lightness[int(round(top + 0.65 * (bottom - top))) : int(bottom), column]
+        assert len(below_teeth) >= 3
+        assert below_teeth.max() < 0.5 * 210, (column, below_teeth.round())
