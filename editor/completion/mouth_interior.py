@@ -68,6 +68,12 @@ class MouthConfig:
     # lips' full chroma a dropped jaw's cavity and mouth corners were a saturated, painted-looking maroon
     # (dark red blobs at the corners; seen on calibration people's surprise, 2026-12-04).
     cavity_chroma: float = 0.55
+    # The jaw has "clearly dropped" (no lower teeth, the cavity meeting the lower lip) once the opening is
+    # 1.3x the example's height or more AND the strip between the teeth is this tall (fraction of the
+    # width). Relative height alone also caught anger's bared teeth (AU10 + 25 + 26 at 0.3: twice a
+    # closed-lip example's gap, a strip of 0.05-0.06): its lower teeth turned into cavity and the
+    # classifier's read of anger on the 54 calibration people fell 54% -> 43% (2026-12-04).
+    dropped_strip: tuple[float, float] = (0.08, 0.13)
 
 
 def _smoothstep(edge0: float | np.ndarray, edge1: float | np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -256,7 +262,9 @@ def _fit_example(
     # opens, whatever the column's own drop (a column dropped less kept a strip of shaded example rows: a
     # grey streak toward the corners).
     lower_min = min(config.dropped_lower_band * MOUTH_WIDTH, float(np.min(half)))
-    dropped = _smoothstep(0.3, 0.6, float(np.max(drop)))
+    dropped = _smoothstep(0.3, 0.6, float(np.max(drop))) * _smoothstep(
+        config.dropped_strip[0] * MOUTH_WIDTH, config.dropped_strip[1] * MOUTH_WIDTH, float(np.max(strip))
+    )
     lower_kept = lower
     lower = lower_min + (lower - lower_min) * (1.0 - opened * dropped)
     # In a dropped jaw the lower lip covers the lower teeth toward the corners: they show mid-mouth only.

@@ -181,3 +181,16 @@ def test_a_dropped_jaw_shows_no_pale_streaks_toward_the_corners():
         below_teeth = lightness[int(round(top + 0.65 * (bottom - top))) : int(bottom), column]
         assert len(below_teeth) >= 3
         assert below_teeth.max() < 0.5 * 210, (column, below_teeth.round())
+
+
+def test_bared_teeth_twice_the_example_s_height_keep_the_lower_teeth():
+    """Anger's parted lips (AU10 + 25 + 26) open up to twice a closed-lip example's gap but only a short strip
+    between the teeth: not a dropped jaw. Along the lower lip the lower teeth stay (grey, like the example),
+    not the cavity's tissue, which turned clenched teeth into a talking mouth."""
+    from editor.completion.mouth_interior import MouthConfig
+
+    fitted, _, _ = _fitted(12.0, 20.0)  # a strip of 0.07 of the width between the teeth, as anger has
+    assert fitted.cavity_depth.max() > 0.2  # the lips did part past the example: a strip of cavity
+    rows = fitted.rgb[67:69, 80:97].reshape(-1, 3)  # the two rows over the lower lip (at 70), mid-mouth
+    assert np.all(np.abs(rows[:, 0] - rows[:, 1]) < 3.0), rows  # the example's grey teeth
+    assert rows.mean() > 0.4 * 210 * (1.0 - MouthConfig().lower_shadow)  # lit, in the upper jaw's shadow
