@@ -232,7 +232,9 @@ def _fit_example(
     (the lips cover more of the teeth; a surprised "O" shows little of them; once the jaw has clearly
     dropped, the lower band goes to `dropped_lower_band`), and opens a dark cavity between them: dark
     under the upper teeth, a dimly lit tongue toward the lower lip, in the lips' hue, meeting the lower
-    lip's inner edge as tissue in shadow.
+    lip's inner edge as tissue in shadow. Between the two, as the opening grows, the bands go from the
+    example's halves stretched to the whole opening to the bands at their own size, and the cavity between
+    them grows from nothing to the whole strip: opaque wherever it is, never faded in over the teeth.
 
     Args:
         loop_frame: (20, 2) the target inner-lip loop in the mouth frame.
@@ -265,48 +267,49 @@ def _fit_example(
     dropped = _smoothstep(0.3, 0.6, float(np.max(drop))) * _smoothstep(
         config.dropped_strip[0] * MOUTH_WIDTH, config.dropped_strip[1] * MOUTH_WIDTH, float(np.max(strip))
     )
-    lower_kept = lower
     lower = lower_min + (lower - lower_min) * (1.0 - opened * dropped)
     # In a dropped jaw the lower lip covers the lower teeth toward the corners: they show mid-mouth only.
     lower = lower * (1.0 - opened * (1.0 - across))
     lower = np.where(opened * (lower < 0.015 * MOUTH_WIDTH) > 0.5, 0.0, lower)  # no sliver of a band
-    open_height = np.maximum(gap_t - upper - lower, 1e-3)
-    squeezed = top_e + below_top * gap_e / gap_t
-    banded = np.where(
-        below_top < upper,
-        top_e + below_top,
-        np.where(above_bottom < lower, bottom_e - above_bottom, top_e + upper),
+    # The bands' example rows go from the example's halves (the whole example, stretched) to the bands as
+    # the cavity opens, and their stretch from the opening's to none: the cavity between them grows from
+    # nothing to the whole strip, opaque wherever it is. (A cavity fading in over the stretched example
+    # drew ghosts: teeth seen through a grey patch, dark blots on the front teeth, at surprise 0.3-0.5.)
+    source_upper = half + (upper - half) * opened
+    source_lower = half + (lower - half) * opened
+    stretch = 1.0 + (gap_t / gap_e - 1.0) * (1.0 - opened)
+    upper_t = source_upper * stretch  # the upper teeth's height in the target, frame pixels
+    lower_t = np.minimum(source_lower * stretch, gap_t - upper_t)
+    open_height = np.maximum(gap_t - upper - lower, 1e-3)  # the whole strip, once fully opened
+    source_y = np.where(
+        below_top < upper_t,
+        top_e + below_top / stretch,
+        np.where(above_bottom < lower_t, bottom_e - above_bottom / stretch, top_e + source_upper),
     )
-    source_y = np.where(gap_t <= gap_e, squeezed, squeezed + (banded - squeezed) * opened)
     rgb = cv2.remap(
         example.crop, fx.astype(np.float32), source_y.astype(np.float32), cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     ).astype(np.float32)  # fmt: skip
     # ... and sit in the shadow of the upper jaw and teeth.
     # (over the whole fade into the cavity below too: unshaded teeth there would draw a bright rim)
-    lower_teeth = 1.0 - _smoothstep(lower, lower + 0.02 * MOUTH_WIDTH, above_bottom)  # (h, w)
+    lower_teeth = 1.0 - _smoothstep(lower_t, lower_t + 0.02 * MOUTH_WIDTH, above_bottom)  # (h, w)
     rgb *= (1.0 - config.lower_shadow * opened * lower_teeth)[..., None]
 
-    into_cavity = np.minimum(below_top - upper, above_bottom - lower)  # > 0 in the opened band
-    # The upper teeth end in a crisp edge; the shaded lower ones fade into the dark.
-    # Where no lower teeth show, the cavity meets the lower lip itself, out to the soft edge of the painted
-    # area: the example's rows there (its teeth, shaded) would draw a grey line along the person's lip.
-    into_lower = np.where(
-        lower > 0.0, _smoothstep(-0.01 * MOUTH_WIDTH, 0.02 * MOUTH_WIDTH, above_bottom - lower), 1.0
-    )
-    cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, below_top - upper) * into_lower * opened
-    # Toward the corners the upper band fills the whole (short) opening down to the lower lip; its last
-    # rows are the example's lower lip and teeth, shaded grey. The lower lip's wet inner edge is tissue
-    # in shadow instead, wherever the jaw dropped and no lower teeth show.
+    into_cavity = np.minimum(below_top - upper_t, above_bottom - lower_t)  # > 0 in the opened cavity
+    # The upper teeth end in a crisp edge; the shaded lower ones fade into the dark. Where no lower teeth
+    # show, the cavity meets the lower lip itself, out to the soft edge of the painted area.
+    into_lower = _smoothstep(-0.01 * MOUTH_WIDTH, 0.02 * MOUTH_WIDTH, above_bottom - lower_t)
+    into_lower = 1.0 - _smoothstep(0.0, 0.015 * MOUTH_WIDTH, lower_t) * (1.0 - into_lower)
+    cavity = _smoothstep(0.0, 0.012 * MOUTH_WIDTH, below_top - upper_t) * into_lower
+    # The lower lip's wet inner edge is tissue in shadow wherever the jaw dropped and no lower teeth show
+    # (toward the corners the example's own lower lip and teeth would show there, shaded grey).
     rim = (1.0 - _smoothstep(0.0, config.lower_rim * MOUTH_WIDTH, above_bottom)) * (lower <= 0.0)
     cavity = np.maximum(cavity, rim * _smoothstep(0.1, 0.4, drop))
-    # What the band gave up is cavity too, opaque even toward the corners where the cavity itself is still
-    # faint: seen through it, the strip's one repeated example row drew pale vertical streaks ("fangs").
-    freed = (1.0 - _smoothstep(lower_kept, lower_kept + 0.01 * MOUTH_WIDTH, above_bottom)) * _smoothstep(
-        0.0, 0.012 * MOUTH_WIDTH, below_top - upper
-    )
-    cavity = np.maximum(cavity, dropped * freed)[..., None]
-    down = np.clip((below_top - upper) / open_height, 0, 1)
+    # Once the jaw has clearly dropped, all below the upper teeth is cavity, out to the corners where the
+    # columns opened less: their stretched example drew pale streaks ("fangs") down to the lower lip.
+    freed = dropped * _smoothstep(0.0, 0.012 * MOUTH_WIDTH, below_top - upper_t)
+    cavity = np.maximum(cavity, freed)[..., None]
+    down = np.clip((below_top - upper_t) / np.maximum(gap_t - upper_t - lower_t, 1e-3), 0, 1)
     tissue = np.asarray(example.lip_lab, np.float32)  # the mouth's soft tissue shares the lips' hue
     tongue = _lab_rgb(tissue * np.array([config.tongue_light, 1.0, 1.0], np.float32))
     dark = _lab_rgb(
@@ -318,7 +321,7 @@ def _fit_example(
     return _Fitted(
         rgb=rgb * (1 - cavity) + inside * cavity,
         below_top=below_top,
-        cavity_depth=np.clip(into_cavity, 0, None) / open_height * opened,  # no throat in a thin crack
+        cavity_depth=np.clip(into_cavity, 0, None) / open_height,  # half the opened share of the strip
     )
 
 

@@ -194,3 +194,18 @@ def test_bared_teeth_twice_the_example_s_height_keep_the_lower_teeth():
     rows = fitted.rgb[67:69, 80:97].reshape(-1, 3)  # the two rows over the lower lip (at 70), mid-mouth
     assert np.all(np.abs(rows[:, 0] - rows[:, 1]) < 3.0), rows  # the example's grey teeth
     assert rows.mean() > 0.4 * 210 * (1.0 - MouthConfig().lower_shadow)  # lit, in the upper jaw's shadow
+
+
+def test_a_half_opened_cavity_is_dark_not_teeth_seen_through_a_grey_veil():
+    """An opening 1.3x the example's height, part way to a dropped jaw: mid-mouth, the thin cavity
+    between the teeth is as dark as a fully opened one, not a grey veil over the stretched teeth (a cavity
+    faded in over the example drew grey patches and dark blots on the front teeth at surprise 0.3-0.5)."""
+    half_open, _, _ = _fitted(20.0, 26.0)
+    dropped, _, _ = _fitted(20.0, 36.0)
+    middle = slice(84, 93)
+
+    def darkest(fitted, height):
+        column = fitted.rgb[:, middle].mean(axis=(1, 2))
+        return column[int(60 - height / 2) + 1 : int(60 + height / 2)].min()
+
+    assert darkest(half_open, 26.0) < 1.5 * darkest(dropped, 36.0) < 0.25 * 210
