@@ -48,7 +48,11 @@ class MouthConfig:
     replace_to: float = 2.0  # ... and is replaced whole from twice its area
     min_area_growth: float = 0.01  # full opacity once the opening grew by this area (fraction of width^2)
     light_range: tuple[float, float] = (0.3, 2.5)  # bounds of the linear-light gain example -> photo
-    cast_limit: float = 0.15  # white balance: no channel's gain more than this far from their mean
+    cast_limit: float = 0.15  # white balance: no channel's gain more than this far from their mean ...
+    # ... after keeping only this share of the measured cast: eye whites differ in colour by themselves
+    # (the mouth bank's, all under one studio light: a* 1.3-9, b* -0.4-8), and at the whole cast a
+    # red-eyed example's teeth came out mint-cyan in a photo with white eyes (2026-12-04).
+    cast_share: float = 0.5
     lip_shadow: float = 0.3  # darkening right under the upper lip (the lip shades the teeth) ...
     lip_shadow_depth: float = 0.06  # ... fading over this depth
     corner_shadow: float = 0.35  # darkening toward the mouth corners (the cheeks shade the cavity)
@@ -337,6 +341,7 @@ def _light_gains(
         ours, theirs = _linear(_lab_rgb(sclera)), _linear(_lab_rgb(example.sclera_lab))
         gains = ours / np.maximum(theirs, 1e-4)
         mean_gain = float(gains.mean())
+        gains = mean_gain * (gains / mean_gain) ** config.cast_share
         gains = np.clip(gains, mean_gain * (1 - config.cast_limit), mean_gain * (1 + config.cast_limit))
     else:
         ours, theirs = _linear(_lab_rgb(lip_lab)), _linear(example.lip_rgb)

@@ -209,3 +209,23 @@ def test_a_half_opened_cavity_is_dark_not_teeth_seen_through_a_grey_veil():
         return column[int(60 - height / 2) + 1 : int(60 + height / 2)].min()
 
     assert darkest(half_open, 26.0) < 1.5 * darkest(dropped, 36.0) < 0.25 * 210
+
+
+def test_a_red_eyed_example_s_teeth_do_not_turn_cyan_in_a_photo_with_white_eyes():
+    """Eye whites differ in colour by themselves: under one studio light, an example with reddish eye
+    whites must not have its teeth's red taken out (they came out mint-cyan) in a photo whose eyes are
+    white. Exposure still follows the eyes' lightness."""
+    from editor.completion.mouth_bank import CROP_SIZE, MouthExample
+    from editor.completion.mouth_interior import MouthConfig, _light_gains
+
+    example = MouthExample(
+        crop=np.full((CROP_SIZE[1], CROP_SIZE[0], 3), 210, np.uint8),
+        loop=_lens_loop(20.0).astype(np.float32),
+        lip_lab=np.array([47.0, 19.0, 8.0], np.float32),
+        sclera_lab=np.array([59.8, 9.0, 5.4], np.float32),  # the bank's reddest eye whites
+        face_id="test",
+    )
+    photo_sclera = np.array([64.8, 2.2, 2.9], np.float32)
+    gains = _light_gains(example, photo_sclera, example.lip_lab, MouthConfig())
+    assert gains.mean() > 1.05  # the photo is lighter: brighter teeth
+    assert gains[0] / gains[2] > 0.85, gains  # red kept within 15% of blue
